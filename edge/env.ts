@@ -1,0 +1,18 @@
+import type { EdgeConfig } from '../shared/config'
+import type { Room } from './room'
+
+/** Bindings of wrangler.toml: the Room namespace and the variables `edgeConfigSchema` validates. */
+export interface Env {
+  ROOMS: DurableObjectNamespace<Room>
+  [variable: string]: unknown
+}
+
+export interface AppEnv {
+  Bindings: Env
+  Variables: {
+    config: EdgeConfig
+    requestId: string
+    /** Set by auth once a token verifies; empty for anonymous requests. */
+    userId: string
+  }
+}

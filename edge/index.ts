@@ -1,0 +1,53 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { requestId } from 'hono/request-id'
+import { secureHeaders } from 'hono/secure-headers'
+import { ApiError } from '../shared/errors'
+import { notFound, onError } from '../shared/http'
+import type { AppEnv } from './env'
+import { health } from './health'
+import { errorFields, log } from './log'
+import { edgeConfig } from './middleware/config'
+import { forwardToOrigin } from './middleware/forward'
+
+// The request's path through the edge, top to bottom (DESIGN §1).
+const app = new Hono<AppEnv>()
+
+app.use(requestId())
+app.use(secureHeaders())
+app.use(edgeConfig())
+app.use(
+  cors({
+    origin: (origin, c) => {
+      const allowed = (c.var as AppEnv['Variables']).config.CORS_ORIGINS
+      return allowed.includes('*') || allowed.includes(origin) ? origin : null
+    },
+    allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'X-Request-Id'],
+    exposeHeaders: ['X-Request-Id', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+    maxAge: 600,
+  }),
+)
+app.use(async (c, next) => {
+  const limit = c.var.config.BODY_LIMIT_BYTES
+  return bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes`, {
+        details: { limitBytes: limit },
+      })
+    },
+  })(c, next)
+})
+
+app.get('/health', health())
+app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/v1/*', forwardToOrigin())
+
+app.notFound(notFound)
+app.onError(
+  onError((err, c) => log('error', 'unhandled error', { requestId: c.get('requestId'), path: c.req.path, ...errorFields(err) })),
+)
+
+export default app
+export { Room } from './room'

@@ -1,0 +1,111 @@
+import {
+  bigint,
+  boolean,
+  char,
+  datetime,
+  index,
+  int,
+  mysqlTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core'
+
+/*
+ * The v1 data (DESIGN §4). Ids are ULIDs made by the application. No foreign keys:
+ * PlanetScale/Vitess shards by room_id and does not enforce them across shards, so
+ * integrity is kept by the origin's writes. Timestamps are UTC with millisecond precision.
+ */
+
+const ulid = (name: string) => char(name, { length: 26 })
+const createdAt = () => datetime('created_at', { mode: 'date', fsp: 3 }).notNull()
+
+export const users = mysqlTable(
+  'users',
+  {
+    id: ulid('id').primaryKey(),
+    email: varchar('email', { length: 254 }).notNull(),
+    passwordHash: varchar('password_hash', { length: 255 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_email_uq').on(t.email)],
+)
+
+export const profiles = mysqlTable('profiles', {
+  userId: ulid('user_id').primaryKey(),
+  displayName: varchar('display_name', { length: 64 }).notNull(),
+  bio: varchar('bio', { length: 500 }).notNull().default(''),
+  avatarUrl: varchar('avatar_url', { length: 2048 }),
+  location: varchar('location', { length: 100 }),
+  createdAt: createdAt(),
+  updatedAt: datetime('updated_at', { mode: 'date', fsp: 3 }).notNull(),
+})
+
+export const refreshTokens = mysqlTable(
+  'refresh_tokens',
+  {
+    id: ulid('id').primaryKey(),
+    userId: ulid('user_id').notNull(),
+    /** Every token issued from one login shares a family; reuse of a rotated token revokes it. */
+    familyId: ulid('family_id').notNull(),
+    /** SHA-256 of the opaque token, hex: the token itself is never stored. */
+    tokenHash: char('token_hash', { length: 64 }).notNull(),
+    expiresAt: datetime('expires_at', { mode: 'date', fsp: 3 }).notNull(),
+    rotatedAt: datetime('rotated_at', { mode: 'date', fsp: 3 }),
+    revokedAt: datetime('revoked_at', { mode: 'date', fsp: 3 }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_hash_uq').on(t.tokenHash),
+    index('refresh_tokens_family_idx').on(t.familyId),
+    index('refresh_tokens_user_idx').on(t.userId),
+  ],
+)
+
+export const rooms = mysqlTable(
+  'rooms',
+  {
+    id: ulid('id').primaryKey(),
+    name: varchar('name', { length: 100 }).notNull(),
+    isPrivate: boolean('is_private').notNull().default(false),
+    ownerId: ulid('owner_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('rooms_created_idx').on(t.createdAt, t.id)],
+)
+
+export const roomMembers = mysqlTable(
+  'room_members',
+  {
+    roomId: ulid('room_id').notNull(),
+    userId: ulid('user_id').notNull(),
+    role: varchar('role', { length: 16 }).notNull().default('member'),
+    lastReadSeq: bigint('last_read_seq', { mode: 'number', unsigned: true }).notNull().default(0),
+    joinedAt: datetime('joined_at', { mode: 'date', fsp: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('room_members_user_idx').on(t.userId)],
+)
+
+export const messages = mysqlTable(
+  'messages',
+  {
+    /** The shard key: every hot query is scoped by it. */
+    roomId: ulid('room_id').notNull(),
+    seq: bigint('seq', { mode: 'number', unsigned: true }).notNull(),
+    id: ulid('id').notNull(),
+    authorId: ulid('author_id').notNull(),
+    clientMsgId: varchar('client_msg_id', { length: 64 }),
+    body: text('body').notNull(),
+    bodyBytes: int('body_bytes', { unsigned: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.seq] }), index('messages_room_created_idx').on(t.roomId, t.createdAt)],
+)
+
+export type User = typeof users.$inferSelect
+export type Profile = typeof profiles.$inferSelect
+export type RefreshToken = typeof refreshTokens.$inferSelect
+export type Room = typeof rooms.$inferSelect
+export type RoomMember = typeof roomMembers.$inferSelect
+export type Message = typeof messages.$inferSelect

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config'
+
+// Three projects: workerd and Node tests must not share a pool (mixing them crashes workerd).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/unit/**/*.test.ts', 'test/dev/**/*.test.ts', 'test/origin/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/node-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      'test/edge/vitest.config.ts',
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
