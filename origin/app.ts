@@ -1,0 +1,75 @@
+import { Hono } from 'hono'
+import { requestId } from 'hono/request-id'
+import type { OriginConfig } from '../shared/config'
+import { notFound, onError } from '../shared/http'
+import type { Logger } from './logger'
+import { edgeSignature } from './middleware/signature'
+
+export interface OriginEnv {
+  Variables: {
+    requestId: string
+    log: Logger
+    /** The user the edge vouched for; empty for anonymous requests. */
+    userId: string
+  }
+}
+
+export interface OriginDeps {
+  config: Pick<OriginConfig, 'EDGE_SIGNING_SECRET' | 'EDGE_SIGNING_SECRET_PREVIOUS' | 'SIGNATURE_WINDOW_SECONDS' | 'READY_TIMEOUT_MS'>
+  logger: Logger
+  /** Each resolves when its dependency answers; /ready reports every one. */
+  checks: Record<'database' | 'redis', () => Promise<unknown>>
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+export function createApp({ config, logger, checks }: OriginDeps) {
+  const app = new Hono<OriginEnv>()
+  const secrets = [config.EDGE_SIGNING_SECRET, config.EDGE_SIGNING_SECRET_PREVIOUS].filter((s): s is string => !!s)
+
+  app.use(requestId())
+  app.use(async (c, next) => {
+    const started = performance.now()
+    const log = logger.child({ reqId: c.var.requestId })
+    c.set('log', log)
+    await next()
+    const ms = Math.round((performance.now() - started) * 10) / 10
+    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request')
+  })
+
+  // Liveness: the process answers. Never touches a dependency, so a database outage
+  // does not get healthy workers restarted.
+  app.get('/health', (c) => c.json({ status: 'ok', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }))
+
+  // Readiness: every dependency answers; a load balancer stops routing here when not.
+  app.get('/ready', async (c) => {
+    const entries = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        const started = performance.now()
+        try {
+          await withTimeout(check(), config.READY_TIMEOUT_MS)
+          return [name, { status: 'up', latencyMs: Math.round(performance.now() - started) }] as const
+        } catch (err) {
+          return [name, { status: 'down', error: err instanceof Error ? err.message : String(err) }] as const
+        }
+      }),
+    )
+    const parts = Object.fromEntries(entries)
+    const down = entries.filter(([, part]) => part.status === 'down').map(([name]) => name)
+    return c.json({ status: down.length ? 'unavailable' : 'ready', down, parts }, down.length ? 503 : 200)
+  })
+
+  const signed = edgeSignature({ secrets, windowMs: config.SIGNATURE_WINDOW_SECONDS * 1000 })
+  app.use('/v1/*', signed)
+  app.use('/internal/*', signed)
+
+  app.notFound(notFound)
+  app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))
+  return app
+}

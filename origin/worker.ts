@@ -1,0 +1,60 @@
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import { Redis } from 'ioredis'
+import type { OriginConfig } from '../shared/config'
+import { createApp } from './app'
+import { createDatabase } from './db'
+import { createLogger } from './logger'
+
+/** One origin worker: the HTTP server and its pools, drained and closed on shutdown. */
+export function runWorker(config: OriginConfig): void {
+  const logger = createLogger(config)
+  const database = createDatabase(config)
+  const redis = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  })
+  let redisDown = false
+  redis.on('error', (err) => {
+    if (!redisDown) logger.warn({ err: err.message }, 'redis unreachable')
+    redisDown = true
+  })
+  redis.on('ready', () => {
+    if (redisDown) logger.info('redis reachable again')
+    redisDown = false
+  })
+
+  const app = createApp({
+    config,
+    logger,
+    checks: { database: () => database.ping(), redis: () => redis.ping() },
+  })
+  const server = serve({ fetch: app.fetch, port: config.ORIGIN_PORT, hostname: config.ORIGIN_HOST }, (info) =>
+    logger.info({ port: info.port }, 'worker listening'),
+  ) as Server
+
+  let draining = false
+  const drain = async (reason: string) => {
+    if (draining) return
+    draining = true
+    logger.info({ reason }, 'draining: finishing in-flight requests')
+    const deadline = setTimeout(() => {
+      logger.warn('drain deadline passed; closing remaining connections')
+      server.closeAllConnections()
+      process.exit(1)
+    }, config.SHUTDOWN_TIMEOUT_MS)
+    deadline.unref()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await Promise.allSettled([database.close(), redis.quit()])
+    logger.info('drained')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void drain('SIGTERM'))
+  process.on('SIGINT', () => void drain('SIGINT'))
+  process.on('message', (message: unknown) => {
+    if ((message as { type?: string })?.type === 'shutdown') void drain('primary asked')
+  })
+  // The primary is gone: never outlive it.
+  process.on('disconnect', () => void drain('primary disconnected'))
+}
