@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+export interface OriginProcess {
+  url: string
+  child: ChildProcess
+  logs: string[]
+  stop(): Promise<number | null>
+}
+
+/** Starts the real origin cluster (`origin/main.ts`) as `npm run origin` would, and waits for /health. */
+export async function startOrigin(env: Record<string, string>): Promise<OriginProcess> {
+  const port = Number(env.ORIGIN_PORT) || (await freePort())
+  const child = spawn(process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env, ORIGIN_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: string[] = []
+  const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean))
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`origin exited with ${child.exitCode}:\n${logs.join('\n')}`)
+    const listening = logs.filter((l) => l.includes('"msg":"worker listening"')).length
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    // Every worker up, so connections spread over all of them from the first request.
+    if (ok && listening >= (Number(env.ORIGIN_WORKERS) || 1)) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    url,
+    child,
+    logs,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill('SIGTERM')
+      const [code] = await once(child, 'exit')
+      return code as number | null
+    },
+  }
+}
