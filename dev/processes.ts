@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+
+export interface ManagedProcess {
+  name: string
+  child: ChildProcess
+  logs: string[]
+  /** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>
+}
+
+/**
+ * Spawns a child in its own process group so that stopping it also stops what it spawned
+ * (wrangler's workerd, the cluster's workers): nothing is left holding a port.
+ */
+export function spawnManaged(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean },
+): ManagedProcess {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const logs: string[] = []
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue
+      logs.push(line)
+      if (logs.length > 5_000) logs.shift()
+      if (options.echo) process.stdout.write(`[${name}] ${line}\n`)
+    }
+  }
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  return {
+    name,
+    child,
+    logs,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal)
+        } catch {
+          // already gone
+        }
+      }
+      signalGroup('SIGTERM')
+      const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs)
+      const code = await exited
+      clearTimeout(timer)
+      // Anything the child left behind in its group goes too.
+      signalGroup('SIGKILL')
+      return code
+    },
+  }
+}
+
+/**
+ * Process groups a previous `npm run dev` left running (its launcher was killed with
+ * SIGKILL or the terminal closed): stop them so their ports are free again.
+ */
+export async function stopLeftovers(pidFile: string, log: (m: string) => void): Promise<void> {
+  const { readFile, rm } = await import('node:fs/promises')
+  let pids: number[] = []
+  try {
+    pids = JSON.parse(await readFile(pidFile, 'utf8')) as number[]
+  } catch {
+    return
+  }
+  for (const pid of pids) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+    if (!/origin\/main\.ts|wrangler/.test(cmdline)) continue
+    log(`stopping process group ${pid} left over from an earlier run`)
+    try {
+      process.kill(-pid, 'SIGTERM')
+    } catch {
+      continue
+    }
+    for (let i = 0; i < 100 && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')); i++) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // stopped
+    }
+  }
+  await rm(pidFile, { force: true })
+}
+
+export async function recordPids(pidFile: string, processes: ManagedProcess[]): Promise<void> {
+  const { writeFile } = await import('node:fs/promises')
+  await writeFile(pidFile, JSON.stringify(processes.map((p) => p.child.pid).filter(Boolean)))
+}

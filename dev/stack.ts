@@ -1,0 +1,206 @@
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { applyMigrations, ensureReadOnlyUser, redact } from './database'
+import type { MiniflareEdge } from './edge'
+import { type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
+import { startPlanetScaleStandIn } from './planetscale'
+import { checkServices, devSecrets } from './services'
+import { type RunningStandIn, startUpstashStandIn } from './upstash'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+export interface StackOptions {
+  /** `wrangler` for `npm run dev`; `miniflare` for tests and benchmarks (no dev proxy). */
+  edge: 'wrangler' | 'miniflare'
+  databaseUrl: string
+  redisUrl: string
+  ports: { edge: number; origin: number; upstash: number; planetscale: number }
+  originWorkers?: number
+  secretsPath?: string
+  /** Print each part's output, prefixed with its name. */
+  echo?: boolean
+  onProgress?: (message: string) => void
+}
+
+export interface Stack {
+  urls: { edge: string; origin: string; upstash: string; planetscale: string }
+  origin: ManagedProcess
+  edge: ManagedProcess | MiniflareEdge
+  secrets: Awaited<ReturnType<typeof devSecrets>>
+  stop(): Promise<void>
+}
+
+const edgeDbUser = 'plaza_edge'
+
+/** Brings up every part of Plaza on this machine, in dependency order. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const progress = options.onProgress ?? (() => {})
+  const cleanups: Array<() => Promise<unknown>> = []
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
+  }
+  const pidFile = join(root, '.dev', `stack-${options.ports.edge}.pids`)
+  try {
+    await stopLeftovers(pidFile, progress)
+    progress('checking MariaDB and Redis')
+    await checkServices(options.databaseUrl, options.redisUrl)
+    const secrets = await devSecrets(options.secretsPath ?? join(root, '.dev', 'secrets.json'))
+
+    progress(`applying migrations to ${redact(options.databaseUrl)}`)
+    await applyMigrations(options.databaseUrl)
+    await ensureReadOnlyUser(options.databaseUrl, edgeDbUser, secrets.edgeDbPassword)
+
+    progress('starting the Upstash and PlanetScale stand-ins')
+    const upstash: RunningStandIn = await startUpstashStandIn({
+      redisUrl: options.redisUrl,
+      token: secrets.upstashToken,
+      port: options.ports.upstash,
+    })
+    cleanups.push(() => upstash.close())
+    const planetscale = await startPlanetScaleStandIn({ mysqlUrl: options.databaseUrl, port: options.ports.planetscale })
+    cleanups.push(() => planetscale.close())
+
+    progress('starting the origin cluster')
+    const originUrl = `http://127.0.0.1:${options.ports.origin}`
+    const origin = spawnManaged('origin', process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
+      cwd: root,
+      echo: options.echo,
+      env: {
+        ...process.env,
+        DATABASE_URL: options.databaseUrl,
+        REDIS_URL: options.redisUrl,
+        EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
+        ORIGIN_PORT: String(options.ports.origin),
+        ORIGIN_WORKERS: String(options.originWorkers ?? 0),
+      },
+    })
+    cleanups.push(() => origin.stop())
+    await waitFor(`${originUrl}/health`, origin, 30_000)
+
+    const vars = {
+      ORIGIN_URL: originUrl,
+      EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
+      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: secrets.upstashToken,
+      DATABASE_READ_URL: planetscale.url.replace('http://', `http://${edgeDbUser}:${secrets.edgeDbPassword}@`),
+      CORS_ORIGINS: `http://127.0.0.1:${options.ports.edge},http://localhost:${options.ports.edge}`,
+    }
+    let edge: ManagedProcess | MiniflareEdge
+    let edgeUrl: string
+    if (options.edge === 'wrangler') {
+      progress('starting the edge with wrangler dev')
+      // Secrets go through a private env file, not the command line, so `ps` never shows them.
+      const envFile = join(root, '.dev', 'edge.env')
+      await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 })
+      const args = [
+        join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
+        'dev',
+        '--env-file',
+        envFile,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(options.ports.edge),
+        '--show-interactive-dev-session=false',
+        '--persist-to',
+        join(root, '.dev', 'wrangler-state'),
+      ]
+      const managed = spawnManaged('edge', process.execPath, args, {
+        cwd: root,
+        echo: options.echo,
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      })
+      cleanups.push(() => managed.stop())
+      await recordPids(pidFile, [origin, managed])
+      cleanups.push(() => rm(pidFile, { force: true }))
+      edge = managed
+      edgeUrl = `http://127.0.0.1:${options.ports.edge}`
+      await waitFor(`${edgeUrl}/health`, managed, 60_000)
+    } else {
+      progress('starting the edge in Miniflare')
+      // Loaded only here: importing wrangler installs signal handlers that exit the process.
+      const { startMiniflareEdge } = await import('./edge')
+      const mf = await startMiniflareEdge({ vars, port: options.ports.edge })
+      cleanups.push(() => mf.close())
+      edge = mf
+      edgeUrl = mf.url
+    }
+    return {
+      urls: { edge: edgeUrl, origin: originUrl, upstash: upstash.url, planetscale: planetscale.url },
+      origin,
+      edge,
+      secrets,
+      stop,
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** Polls `url` until it answers at all (any status), or the process dies, or time runs out. */
+async function waitFor(url: string, process: ManagedProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (process.child.exitCode !== null) {
+      throw new Error(`${process.name} exited with code ${process.child.exitCode}:\n${process.logs.slice(-30).join('\n')}`)
+    }
+    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    )
+    if (answered) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`${process.name} did not answer at ${url} within ${timeoutMs} ms:\n${process.logs.slice(-30).join('\n')}`)
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const env = process.env
+  const ports = {
+    edge: Number(env.EDGE_PORT ?? 8787),
+    origin: Number(env.ORIGIN_PORT ?? 8788),
+    upstash: Number(env.UPSTASH_PORT ?? 8079),
+    planetscale: Number(env.PLANETSCALE_PORT ?? 8306),
+  }
+  let stack: Stack
+  try {
+    stack = await startStack({
+      edge: 'wrangler',
+      databaseUrl: env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza',
+      redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+      ports,
+      originWorkers: Number(env.ORIGIN_WORKERS ?? 0),
+      echo: env.PLAZA_QUIET !== '1',
+      onProgress: (m) => console.log(`plaza: ${m}…`),
+    })
+  } catch (err) {
+    console.error(`\nplaza: could not start the stack.\n  ${(err as Error).message.replaceAll('\n', '\n  ')}`)
+    process.exit(1)
+  }
+  const health = await fetch(`${stack.urls.edge}/health`).then((r) => r.json())
+  console.log(`
+plaza: up in ${((Date.now() - started) / 1000).toFixed(1)} s
+  edge (the API)        ${stack.urls.edge}            try: curl ${stack.urls.edge}/health
+  origin (internal)     ${stack.urls.origin}
+  Upstash stand-in      ${stack.urls.upstash}
+  PlanetScale stand-in  ${stack.urls.planetscale}
+  health: ${JSON.stringify(health)}
+Ctrl-C stops everything.
+`)
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\nplaza: ${signal}: stopping edge, origin and stand-ins…`)
+    await stack.stop()
+    console.log('plaza: stopped.')
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
