@@ -7,7 +7,8 @@ export const migrationsFolder = fileURLToPath(new URL('../migrations', import.me
 
 function databaseName(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.slice(1))
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name "${name}" in ${redact(url)} must be [A-Za-z0-9_]+`)
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new Error(`database name "${name}" in ${redact(url)} must be [A-Za-z0-9_]+`)
   return name
 }
 
@@ -33,7 +34,9 @@ export async function applyMigrations(url: string): Promise<void> {
   const server = await mysql.createConnection({ uri: serverUrl(url), connectTimeout: 5000 })
   try {
     await server.query('SELECT GET_LOCK(?, 60)', [`plaza_migrate_${name}`])
-    await server.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+    await server.query(
+      `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    )
     const connection = await mysql.createConnection({ uri: url, connectTimeout: 5000 })
     try {
       await migrate(drizzle({ client: connection }), { migrationsFolder })
@@ -50,12 +53,20 @@ export async function applyMigrations(url: string): Promise<void> {
  * The edge reads the database with credentials that can only SELECT (DESIGN §2.7);
  * locally that is a MariaDB user. On PlanetScale it is a read-only password instead.
  */
-export async function ensureReadOnlyUser(url: string, user: string, password: string): Promise<void> {
+export async function ensureReadOnlyUser(
+  url: string,
+  user: string,
+  password: string,
+): Promise<void> {
   const name = databaseName(url)
   const connection = await mysql.createConnection({ uri: serverUrl(url), connectTimeout: 5000 })
   try {
     for (const host of ['127.0.0.1', 'localhost', '::1']) {
-      await connection.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, host, password])
+      await connection.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [
+        user,
+        host,
+        password,
+      ])
       await connection.query('ALTER USER ?@? IDENTIFIED BY ?', [user, host, password])
       await connection.query(`GRANT SELECT ON \`${name}\`.* TO ?@?`, [user, host])
     }

@@ -14,10 +14,14 @@ export const wranglerEnv = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH
  * tests and benchmarks run the deployable artifact rather than the sources.
  */
 export async function buildEdge(outdir = join(root, '.dev', 'edge-build')): Promise<string> {
-  await promisify(execFile)(process.execPath, [wranglerBin, 'deploy', '--dry-run', '--outdir', outdir], {
-    cwd: root,
-    env: { ...process.env, ...wranglerEnv },
-  })
+  await promisify(execFile)(
+    process.execPath,
+    [wranglerBin, 'deploy', '--dry-run', '--outdir', outdir],
+    {
+      cwd: root,
+      env: { ...process.env, ...wranglerEnv },
+    },
+  )
   return join(outdir, 'index.js')
 }
 

@@ -8,6 +8,8 @@ try {
   console.log(`migrations applied to ${redact(url)}`)
 } catch (err) {
   console.error(`migration failed on ${redact(url)}: ${(err as Error).message}`)
-  console.error('Is MariaDB running? Start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql')
+  console.error(
+    'Is MariaDB running? Start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql',
+  )
   process.exit(1)
 }

@@ -126,12 +126,21 @@ interface MysqlError {
 
 function toStandInError(err: unknown, target: string): StandInError {
   const e = err as MysqlError
-  if (e.errno === 1045) return new StandInError(`access denied: ${e.message}`, 'UNAUTHENTICATED', 401)
+  if (e.errno === 1045)
+    return new StandInError(`access denied: ${e.message}`, 'UNAUTHENTICATED', 401)
   if (!e.errno || e.fatal) {
-    return new StandInError(`MariaDB at ${target} is unreachable: ${e.code ?? e.message}`, 'UNAVAILABLE', 503)
+    return new StandInError(
+      `MariaDB at ${target} is unreachable: ${e.code ?? e.message}`,
+      'UNAVAILABLE',
+      503,
+    )
   }
   const code = vitessCodes[e.errno] ?? 'UNKNOWN'
-  return new StandInError(`${e.message} (errno ${e.errno}) (sqlstate ${e.sqlState ?? 'HY000'})`, code, 200)
+  return new StandInError(
+    `${e.message} (errno ${e.errno}) (sqlstate ${e.sqlState ?? 'HY000'})`,
+    code,
+    200,
+  )
 }
 
 const beginRe = /^\s*(BEGIN|START\s+TRANSACTION)\b/i
@@ -204,14 +213,21 @@ export class PlanetScaleStandIn {
   ): Promise<{ session: { id: string | null }; result: object }> {
     const { key, pool } = this.#pool(user, password)
     const sessionId =
-      sessionIn && typeof sessionIn === 'object' && 'id' in sessionIn && typeof sessionIn.id === 'string'
+      sessionIn &&
+      typeof sessionIn === 'object' &&
+      'id' in sessionIn &&
+      typeof sessionIn.id === 'string'
         ? sessionIn.id
         : null
     let session = sessionId ? this.#sessions.get(sessionId) : undefined
     if (session && session.credentials !== key) session = undefined
     if (sessionId && !session && !beginRe.test(query)) {
       // The transaction this session pinned is gone (rolled back while idle): say so, never run outside it.
-      throw new StandInError('transaction was rolled back after being idle too long', 'ABORTED', 200)
+      throw new StandInError(
+        'transaction was rolled back after being idle too long',
+        'ABORTED',
+        200,
+      )
     }
     let connection: PoolConnection | undefined = session?.connection
     if (!session && beginRe.test(query)) {
@@ -251,7 +267,10 @@ export class PlanetScaleStandIn {
 function encodeResult(rows: unknown, fields: FieldPacket[] | undefined): object {
   if (!Array.isArray(rows)) {
     const header = rows as ResultSetHeader
-    return { rowsAffected: String(header.affectedRows ?? 0), insertId: String(header.insertId ?? 0) }
+    return {
+      rowsAffected: String(header.affectedRows ?? 0),
+      insertId: String(header.insertId ?? 0),
+    }
   }
   return {
     fields: (fields ?? []).map(describeField),
@@ -266,13 +285,20 @@ function basicAuth(header: string | undefined): { user: string; password: string
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   if (colon < 1) return null
-  return { user: decodeURIComponent(decoded.slice(0, colon)), password: decodeURIComponent(decoded.slice(colon + 1)) }
+  return {
+    user: decodeURIComponent(decoded.slice(0, colon)),
+    password: decodeURIComponent(decoded.slice(colon + 1)),
+  }
 }
 
-export async function startPlanetScaleStandIn(options: PlanetScaleStandInOptions): Promise<RunningStandIn> {
+export async function startPlanetScaleStandIn(
+  options: PlanetScaleStandInOptions,
+): Promise<RunningStandIn> {
   const standIn = new PlanetScaleStandIn(options)
   const server = createServer((req, res) => {
-    handle(standIn, req, res).catch((err) => sendJson(res, 500, { error: { message: String(err), code: 'INTERNAL' } }))
+    handle(standIn, req, res).catch((err) =>
+      sendJson(res, 500, { error: { message: String(err), code: 'INTERNAL' } }),
+    )
   })
   server.keepAliveTimeout = 30_000
   const { url, port } = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1')
@@ -286,14 +312,26 @@ export async function startPlanetScaleStandIn(options: PlanetScaleStandInOptions
   }
 }
 
-async function handle(standIn: PlanetScaleStandIn, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  standIn: PlanetScaleStandIn,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]
-  if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'use POST', code: 'UNIMPLEMENTED' } })
+  if (req.method !== 'POST')
+    return sendJson(res, 405, { error: { message: 'use POST', code: 'UNIMPLEMENTED' } })
   const auth = basicAuth(req.headers.authorization)
-  if (!auth) return sendJson(res, 401, { error: { message: 'missing Basic credentials', code: 'UNAUTHENTICATED' } })
+  if (!auth)
+    return sendJson(res, 401, {
+      error: { message: 'missing Basic credentials', code: 'UNAUTHENTICATED' },
+    })
   if (path === '/psdb.v1alpha1.Database/CreateSession') {
     await readBody(req)
-    return sendJson(res, 200, { branch: 'main', user: { username: auth.user }, session: { id: null } })
+    return sendJson(res, 200, {
+      branch: 'main',
+      user: { username: auth.user },
+      session: { id: null },
+    })
   }
   if (path !== '/psdb.v1alpha1.Database/Execute') {
     return sendJson(res, 404, { error: { message: `unknown method ${path}`, code: 'NOT_FOUND' } })
@@ -305,14 +343,24 @@ async function handle(standIn: PlanetScaleStandIn, req: IncomingMessage, res: Se
     return sendJson(res, 400, { error: { message: 'body is not JSON', code: 'INVALID_ARGUMENT' } })
   }
   if (typeof body.query !== 'string' || !body.query.trim()) {
-    return sendJson(res, 400, { error: { message: 'query must be a non-empty string', code: 'INVALID_ARGUMENT' } })
+    return sendJson(res, 400, {
+      error: { message: 'query must be a non-empty string', code: 'INVALID_ARGUMENT' },
+    })
   }
   const started = performance.now()
   try {
-    const { session, result } = await standIn.execute(auth.user, auth.password, body.query, body.session)
+    const { session, result } = await standIn.execute(
+      auth.user,
+      auth.password,
+      body.query,
+      body.session,
+    )
     return sendJson(res, 200, { session, result, timing: (performance.now() - started) / 1000 })
   } catch (err) {
     const e = err instanceof StandInError ? err : new StandInError(String(err), 'INTERNAL', 500)
-    return sendJson(res, e.status, { session: body.session ?? null, error: { message: e.message, code: e.code } })
+    return sendJson(res, e.status, {
+      session: body.session ?? null,
+      error: { message: e.message, code: e.code },
+    })
   }
 }

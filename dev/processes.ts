@@ -19,7 +19,12 @@ export function spawnManaged(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean },
 ): ManagedProcess {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const logs: string[] = []
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -77,7 +82,11 @@ export async function stopLeftovers(pidFile: string, log: (m: string) => void): 
     } catch {
       continue
     }
-    for (let i = 0; i < 100 && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')); i++) {
+    for (
+      let i = 0;
+      i < 100 && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 100))
     }
     try {

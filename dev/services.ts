@@ -6,7 +6,8 @@ import mysql from 'mysql2/promise'
 import { redact } from './database'
 
 export const startCommands = {
-  mariadb: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql',
+  mariadb:
+    'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql',
   redis:
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
 }
@@ -24,7 +25,11 @@ export async function checkServices(databaseUrl: string, redisUrl: string): Prom
       `MariaDB is not answering at ${redact(databaseUrl)} (${(err as { code?: string }).code ?? (err as Error).message}).\n    Start it with: ${startCommands.mariadb}`,
     )
   }
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   redis.on('error', () => {})
   try {
     await redis.connect()

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { applyMigrations, ensureReadOnlyUser, redact } from './database'
 import type { MiniflareEdge } from './edge'
-import { type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
 import { startPlanetScaleStandIn } from './planetscale'
+import { type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
 import { checkServices, devSecrets } from './services'
 import { type RunningStandIn, startUpstashStandIn } from './upstash'
 
@@ -58,7 +58,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: options.ports.upstash,
     })
     cleanups.push(() => upstash.close())
-    const planetscale = await startPlanetScaleStandIn({ mysqlUrl: options.databaseUrl, port: options.ports.planetscale })
+    const planetscale = await startPlanetScaleStandIn({
+      mysqlUrl: options.databaseUrl,
+      port: options.ports.planetscale,
+    })
     cleanups.push(() => planetscale.close())
 
     progress('starting the origin cluster')
@@ -83,7 +86,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
       UPSTASH_REDIS_REST_URL: upstash.url,
       UPSTASH_REDIS_REST_TOKEN: secrets.upstashToken,
-      DATABASE_READ_URL: planetscale.url.replace('http://', `http://${edgeDbUser}:${secrets.edgeDbPassword}@`),
+      DATABASE_READ_URL: planetscale.url.replace(
+        'http://',
+        `http://${edgeDbUser}:${secrets.edgeDbPassword}@`,
+      ),
       CORS_ORIGINS: `http://127.0.0.1:${options.ports.edge},http://localhost:${options.ports.edge}`,
     }
     let edge: ManagedProcess | MiniflareEdge
@@ -92,7 +98,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       progress('starting the edge with wrangler dev')
       // Secrets go through a private env file, not the command line, so `ps` never shows them.
       const envFile = join(root, '.dev', 'edge.env')
-      await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 })
+      await writeFile(
+        envFile,
+        Object.entries(vars)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+        { mode: 0o600 },
+      )
       const args = [
         join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
         'dev',
@@ -109,7 +121,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const managed = spawnManaged('edge', process.execPath, args, {
         cwd: root,
         echo: options.echo,
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: 'false',
+          CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        },
       })
       cleanups.push(() => managed.stop())
       await recordPids(pidFile, [origin, managed])
@@ -127,7 +143,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       edgeUrl = mf.url
     }
     return {
-      urls: { edge: edgeUrl, origin: originUrl, upstash: upstash.url, planetscale: planetscale.url },
+      urls: {
+        edge: edgeUrl,
+        origin: originUrl,
+        upstash: upstash.url,
+        planetscale: planetscale.url,
+      },
       origin,
       edge,
       secrets,
@@ -144,7 +165,9 @@ async function waitFor(url: string, process: ManagedProcess, timeoutMs: number):
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (process.child.exitCode !== null) {
-      throw new Error(`${process.name} exited with code ${process.child.exitCode}:\n${process.logs.slice(-30).join('\n')}`)
+      throw new Error(
+        `${process.name} exited with code ${process.child.exitCode}:\n${process.logs.slice(-30).join('\n')}`,
+      )
     }
     const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
       () => true,
@@ -153,7 +176,9 @@ async function waitFor(url: string, process: ManagedProcess, timeoutMs: number):
     if (answered) return
     await new Promise((r) => setTimeout(r, 200))
   }
-  throw new Error(`${process.name} did not answer at ${url} within ${timeoutMs} ms:\n${process.logs.slice(-30).join('\n')}`)
+  throw new Error(
+    `${process.name} did not answer at ${url} within ${timeoutMs} ms:\n${process.logs.slice(-30).join('\n')}`,
+  )
 }
 
 async function main(): Promise<void> {
@@ -177,7 +202,9 @@ async function main(): Promise<void> {
       onProgress: (m) => console.log(`plaza: ${m}…`),
     })
   } catch (err) {
-    console.error(`\nplaza: could not start the stack.\n  ${(err as Error).message.replaceAll('\n', '\n  ')}`)
+    console.error(
+      `\nplaza: could not start the stack.\n  ${(err as Error).message.replaceAll('\n', '\n  ')}`,
+    )
     process.exit(1)
   }
   const health = await fetch(`${stack.urls.edge}/health`).then((r) => r.json())

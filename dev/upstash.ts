@@ -47,7 +47,17 @@ const unsupported = new Set([
   'PSYNC',
 ])
 /** Commands that can hold a connection for seconds: each gets its own. */
-const blocking = new Set(['BLPOP', 'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'WAIT'])
+const blocking = new Set([
+  'BLPOP',
+  'BRPOP',
+  'BLMOVE',
+  'BRPOPLPUSH',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BLMPOP',
+  'BZMPOP',
+  'WAIT',
+])
 
 class CommandError extends Error {
   constructor(
@@ -109,7 +119,10 @@ export class UpstashStandIn {
     }
     const redis = this.#connections[start]!
     // Still connecting (start-up, or Redis just came back): wait a moment rather than fail.
-    if (!this.#lastError.has(redis) && (redis.status === 'connecting' || redis.status === 'connect')) {
+    if (
+      !this.#lastError.has(redis) &&
+      (redis.status === 'connecting' || redis.status === 'connect')
+    ) {
       const ready = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), 1_000)
         redis.once('ready', () => {
@@ -131,13 +144,20 @@ export class UpstashStandIn {
 
   /** Validates a command array and applies the script-hash mapping. */
   #prepare(raw: unknown): [string, Arg[]] {
-    if (!Array.isArray(raw) || raw.length === 0) throw new CommandError('ERR command must be a non-empty array', 400)
+    if (!Array.isArray(raw) || raw.length === 0)
+      throw new CommandError('ERR command must be a non-empty array', 400)
     const [head, ...rest] = raw
     if (typeof head !== 'string') throw new CommandError('ERR command name must be a string', 400)
     const name = head.toUpperCase()
     if (unsupported.has(name)) throw new CommandError(`ERR ${name} is not supported over REST`, 400)
     const args = rest.map((a): string =>
-      typeof a === 'string' ? a : a === null ? '' : typeof a === 'object' ? JSON.stringify(a) : String(a),
+      typeof a === 'string'
+        ? a
+        : a === null
+          ? ''
+          : typeof a === 'object'
+            ? JSON.stringify(a)
+            : String(a),
     )
     if ((name === 'EVAL' || name === 'EVAL_RO') && args[0] !== undefined) {
       const rewritten = rewriteScript(args[0])
@@ -146,7 +166,8 @@ export class UpstashStandIn {
     } else if ((name === 'EVALSHA' || name === 'EVALSHA_RO') && args[0] !== undefined) {
       args[0] = this.#scriptHashes.get(args[0].toLowerCase()) ?? args[0]
     } else if (name === 'SCRIPT' && args[0]?.toUpperCase() === 'EXISTS') {
-      for (let i = 1; i < args.length; i++) args[i] = this.#scriptHashes.get(args[i]!.toLowerCase()) ?? args[i]!
+      for (let i = 1; i < args.length; i++)
+        args[i] = this.#scriptHashes.get(args[i]!.toLowerCase()) ?? args[i]!
     }
     return [name, args]
   }
@@ -163,7 +184,10 @@ export class UpstashStandIn {
     }
     if (blocking.has(name)) {
       await this.#pick() // fail fast, with the reason, when Redis is down
-      const dedicated = new Redis(this.#redisUrl, { maxRetriesPerRequest: 0, retryStrategy: () => null })
+      const dedicated = new Redis(this.#redisUrl, {
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      })
       dedicated.on('error', () => {})
       try {
         return await this.#run(dedicated, name, args)
@@ -182,8 +206,12 @@ export class UpstashStandIn {
     }
   }
 
-  async pipeline(raw: unknown, transaction: boolean): Promise<Array<{ result: Reply } | { error: string }>> {
-    if (!Array.isArray(raw) || raw.length === 0) throw new CommandError('ERR pipeline must be a non-empty array', 400)
+  async pipeline(
+    raw: unknown,
+    transaction: boolean,
+  ): Promise<Array<{ result: Reply } | { error: string }>> {
+    if (!Array.isArray(raw) || raw.length === 0)
+      throw new CommandError('ERR pipeline must be a non-empty array', 400)
     const commands = raw.map((c) => this.#prepare(c))
     const redis = await this.#pick()
     const batch = transaction ? redis.multi() : redis.pipeline()
@@ -195,7 +223,9 @@ export class UpstashStandIn {
       throw toCommandError(err, this.#redisUrl)
     }
     if (!replies) throw new CommandError('EXECABORT Transaction discarded', 400)
-    return replies.map(([err, result]) => (err ? { error: err.message } : { result: result as Reply }))
+    return replies.map(([err, result]) =>
+      err ? { error: err.message } : { result: result as Reply },
+    )
   }
 
   async close(): Promise<void> {
@@ -235,7 +265,11 @@ export async function startUpstashStandIn(options: UpstashStandInOptions): Promi
   }
 }
 
-async function handle(standIn: UpstashStandIn, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  standIn: UpstashStandIn,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (!standIn.authorized(req.headers.authorization)) {
     return sendJson(res, 401, { error: 'Unauthorized: missing or wrong bearer token' })
   }

@@ -6,14 +6,21 @@ import type { AppEnv } from './env'
 
 type PartStatus = { status: 'up' | 'down'; latencyMs: number; error?: string }
 
-async function probe(timeoutMs: number, fn: (signal: AbortSignal) => Promise<unknown>): Promise<PartStatus> {
+async function probe(
+  timeoutMs: number,
+  fn: (signal: AbortSignal) => Promise<unknown>,
+): Promise<PartStatus> {
   const started = Date.now()
   const signal = AbortSignal.timeout(timeoutMs)
   try {
     await fn(signal)
     return { status: 'up', latencyMs: Date.now() - started }
   } catch (err) {
-    const error = signal.aborted ? `no answer within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err)
+    const error = signal.aborted
+      ? `no answer within ${timeoutMs} ms`
+      : err instanceof Error
+        ? err.message
+        : String(err)
     return { status: 'down', latencyMs: Date.now() - started, error }
   }
 }
@@ -24,9 +31,10 @@ const probes = {
       if (!res.ok) throw new Error(`origin answered ${res.status}`)
     }),
   database: (config: EdgeConfig, signal: AbortSignal) =>
-    new Client({ url: config.DATABASE_READ_URL, fetch: (input, init) => fetch(input, { ...init, signal }) }).execute(
-      'SELECT 1',
-    ),
+    new Client({
+      url: config.DATABASE_READ_URL,
+      fetch: (input, init) => fetch(input, { ...init, signal }),
+    }).execute('SELECT 1'),
   redis: async (config: EdgeConfig, signal: AbortSignal) => {
     const redis = new Redis({
       url: config.UPSTASH_REDIS_REST_URL,

@@ -25,7 +25,14 @@ app.use(
     },
     allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'X-Request-Id'],
-    exposeHeaders: ['X-Request-Id', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+    exposeHeaders: [
+      'X-Request-Id',
+      'ETag',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ],
     maxAge: 600,
   }),
 )
@@ -46,7 +53,13 @@ app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/v1/*', forwardToOrigin())
 
 app.notFound(notFound)
 app.onError(
-  onError((err, c) => log('error', 'unhandled error', { requestId: c.get('requestId'), path: c.req.path, ...errorFields(err) })),
+  onError((err, c) =>
+    log('error', 'unhandled error', {
+      requestId: c.get('requestId'),
+      path: c.req.path,
+      ...errorFields(err),
+    }),
+  ),
 )
 
 export default app

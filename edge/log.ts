@@ -9,5 +9,7 @@ export function log(level: Level, msg: string, fields: Record<string, unknown> =
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {
-  return err instanceof Error ? { err: err.message, errName: err.name, stack: err.stack } : { err: String(err) }
+  return err instanceof Error
+    ? { err: err.message, errName: err.name, stack: err.stack }
+    : { err: String(err) }
 }

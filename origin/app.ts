@@ -15,7 +15,13 @@ export interface OriginEnv {
 }
 
 export interface OriginDeps {
-  config: Pick<OriginConfig, 'EDGE_SIGNING_SECRET' | 'EDGE_SIGNING_SECRET_PREVIOUS' | 'SIGNATURE_WINDOW_SECONDS' | 'READY_TIMEOUT_MS'>
+  config: Pick<
+    OriginConfig,
+    | 'EDGE_SIGNING_SECRET'
+    | 'EDGE_SIGNING_SECRET_PREVIOUS'
+    | 'SIGNATURE_WINDOW_SECONDS'
+    | 'READY_TIMEOUT_MS'
+  >
   logger: Logger
   /** Each resolves when its dependency answers; /ready reports every one. */
   checks: Record<'database' | 'redis', () => Promise<unknown>>
@@ -31,7 +37,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 export function createApp({ config, logger, checks }: OriginDeps) {
   const app = new Hono<OriginEnv>()
-  const secrets = [config.EDGE_SIGNING_SECRET, config.EDGE_SIGNING_SECRET_PREVIOUS].filter((s): s is string => !!s)
+  const secrets = [config.EDGE_SIGNING_SECRET, config.EDGE_SIGNING_SECRET_PREVIOUS].filter(
+    (s): s is string => !!s,
+  )
 
   app.use(requestId())
   app.use(async (c, next) => {
@@ -45,7 +53,9 @@ export function createApp({ config, logger, checks }: OriginDeps) {
 
   // Liveness: the process answers. Never touches a dependency, so a database outage
   // does not get healthy workers restarted.
-  app.get('/health', (c) => c.json({ status: 'ok', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }))
+  app.get('/health', (c) =>
+    c.json({ status: 'ok', pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }),
+  )
 
   // Readiness: every dependency answers; a load balancer stops routing here when not.
   app.get('/ready', async (c) => {
@@ -54,15 +64,24 @@ export function createApp({ config, logger, checks }: OriginDeps) {
         const started = performance.now()
         try {
           await withTimeout(check(), config.READY_TIMEOUT_MS)
-          return [name, { status: 'up', latencyMs: Math.round(performance.now() - started) }] as const
+          return [
+            name,
+            { status: 'up', latencyMs: Math.round(performance.now() - started) },
+          ] as const
         } catch (err) {
-          return [name, { status: 'down', error: err instanceof Error ? err.message : String(err) }] as const
+          return [
+            name,
+            { status: 'down', error: err instanceof Error ? err.message : String(err) },
+          ] as const
         }
       }),
     )
     const parts = Object.fromEntries(entries)
     const down = entries.filter(([, part]) => part.status === 'down').map(([name]) => name)
-    return c.json({ status: down.length ? 'unavailable' : 'ready', down, parts }, down.length ? 503 : 200)
+    return c.json(
+      { status: down.length ? 'unavailable' : 'ready', down, parts },
+      down.length ? 503 : 200,
+    )
   })
 
   const signed = edgeSignature({ secrets, windowMs: config.SIGNATURE_WINDOW_SECONDS * 1000 })

@@ -21,7 +21,10 @@ export function runPrimary(config: OriginConfig): void {
     while (recentCrashes.length && (recentCrashes[0] ?? now) < now - 60_000) recentCrashes.shift()
     // A crash loop (bad config, port taken) backs off instead of spinning the CPU.
     const delay = recentCrashes.length > 10 ? 2_000 : 0
-    logger.warn({ workerPid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; replacing it')
+    logger.warn(
+      { workerPid: worker.process.pid, code, signal, restartInMs: delay },
+      'worker died; replacing it',
+    )
     setTimeout(fork, delay)
   })
 

@@ -1,5 +1,5 @@
-import { drizzle } from 'drizzle-orm/mysql2'
 import { withReplicas } from 'drizzle-orm/mysql-core'
+import { drizzle } from 'drizzle-orm/mysql2'
 import mysql from 'mysql2/promise'
 import type { OriginConfig } from '../shared/config'
 import * as schema from '../shared/schema'
@@ -17,11 +17,17 @@ function pool(uri: string, size: number) {
 }
 
 /** The origin's database: a mysql2 pool on the primary, and reads spread over replicas when configured. */
-export function createDatabase(config: Pick<OriginConfig, 'DATABASE_URL' | 'DATABASE_REPLICA_URLS' | 'DATABASE_POOL_SIZE'>) {
+export function createDatabase(
+  config: Pick<OriginConfig, 'DATABASE_URL' | 'DATABASE_REPLICA_URLS' | 'DATABASE_POOL_SIZE'>,
+) {
   const primaryPool = pool(config.DATABASE_URL, config.DATABASE_POOL_SIZE)
-  const replicaPools = config.DATABASE_REPLICA_URLS.map((url) => pool(url, config.DATABASE_POOL_SIZE))
+  const replicaPools = config.DATABASE_REPLICA_URLS.map((url) =>
+    pool(url, config.DATABASE_POOL_SIZE),
+  )
   const primary = drizzle({ client: primaryPool, schema, mode: 'default' })
-  const [first, ...rest] = replicaPools.map((client) => drizzle({ client, schema, mode: 'default' }))
+  const [first, ...rest] = replicaPools.map((client) =>
+    drizzle({ client, schema, mode: 'default' }),
+  )
   const db = first ? withReplicas(primary, [first, ...rest]) : primary
   return {
     db,

@@ -30,8 +30,9 @@ export function runWorker(config: OriginConfig): void {
     logger,
     checks: { database: () => database.ping(), redis: () => redis.ping() },
   })
-  const server = serve({ fetch: app.fetch, port: config.ORIGIN_PORT, hostname: config.ORIGIN_HOST }, (info) =>
-    logger.info({ port: info.port }, 'worker listening'),
+  const server = serve(
+    { fetch: app.fetch, port: config.ORIGIN_PORT, hostname: config.ORIGIN_HOST },
+    (info) => logger.info({ port: info.port }, 'worker listening'),
   ) as Server
 
   let draining = false

@@ -75,9 +75,14 @@ export const standInConfigSchema = z.object({
 export type StandInConfig = z.infer<typeof standInConfigSchema>
 
 /** Parses `env` against `schema`, naming every missing or malformed variable. */
-export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, unknown>): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, unknown>,
+): z.infer<S> {
   // Empty strings mean "unset", as they do in shells and .env files.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '' && v !== undefined))
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== '' && v !== undefined),
+  )
   const parsed = schema.safeParse(cleaned)
   if (parsed.success) return parsed.data
   throw new ConfigError(

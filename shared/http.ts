@@ -12,7 +12,8 @@ export function respondError(c: Context, err: unknown, log?: (err: unknown) => v
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof HTTPException) {
-    const code = err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'bad_request'
+    const code =
+      err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'bad_request'
     return new ApiError(code, err.message || 'Bad request')
   }
   return new ApiError('internal', 'Internal error')

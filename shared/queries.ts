@@ -1,5 +1,9 @@
 import { and, asc, eq, gt, or } from 'drizzle-orm'
-import type { MySqlDatabase, MySqlQueryResultHKT, PreparedQueryHKTBase } from 'drizzle-orm/mysql-core'
+import type {
+  MySqlDatabase,
+  MySqlQueryResultHKT,
+  PreparedQueryHKTBase,
+} from 'drizzle-orm/mysql-core'
 import { profiles } from './schema'
 
 /**
@@ -24,21 +28,31 @@ export interface ProfilePage {
 }
 
 /** Stable order: by creation time, then id; the cursor is the last row's `createdAt|id`. */
-export async function listProfiles(db: ReadDb, options: { cursor?: string | null; limit: number }): Promise<ProfilePage> {
+export async function listProfiles(
+  db: ReadDb,
+  options: { cursor?: string | null; limit: number },
+): Promise<ProfilePage> {
   const after = decodeCursor(options.cursor)
   const rows = await db
     .select()
     .from(profiles)
     .where(
       after
-        ? or(gt(profiles.createdAt, after.createdAt), and(eq(profiles.createdAt, after.createdAt), gt(profiles.userId, after.id)))
+        ? or(
+            gt(profiles.createdAt, after.createdAt),
+            and(eq(profiles.createdAt, after.createdAt), gt(profiles.userId, after.id)),
+          )
         : undefined,
     )
     .orderBy(asc(profiles.createdAt), asc(profiles.userId))
     .limit(options.limit + 1)
   const items = rows.slice(0, options.limit)
   const last = items.at(-1)
-  return { items, nextCursor: rows.length > options.limit && last ? encodeCursor(last.createdAt, last.userId) : null }
+  return {
+    items,
+    nextCursor:
+      rows.length > options.limit && last ? encodeCursor(last.createdAt, last.userId) : null,
+  }
 }
 
 function encodeCursor(createdAt: Date, id: string): string {

@@ -84,7 +84,10 @@ export const roomMembers = mysqlTable(
     lastReadSeq: bigint('last_read_seq', { mode: 'number', unsigned: true }).notNull().default(0),
     joinedAt: datetime('joined_at', { mode: 'date', fsp: 3 }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('room_members_user_idx').on(t.userId)],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.userId] }),
+    index('room_members_user_idx').on(t.userId),
+  ],
 )
 
 export const messages = mysqlTable(
@@ -100,7 +103,10 @@ export const messages = mysqlTable(
     bodyBytes: int('body_bytes', { unsigned: true }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.seq] }), index('messages_room_created_idx').on(t.roomId, t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.seq] }),
+    index('messages_room_created_idx').on(t.roomId, t.createdAt),
+  ],
 )
 
 export type User = typeof users.$inferSelect

@@ -15,10 +15,13 @@ const keyCache = new Map<string, Promise<CryptoKey>>()
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret)
   if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ])
+    key = crypto.subtle.importKey(
+      'raw',
+      encoder.encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    )
     keyCache.set(secret, key)
   }
   return key
@@ -46,7 +49,13 @@ export interface SignedParts {
 
 async function canonical(parts: SignedParts): Promise<Uint8Array<ArrayBuffer>> {
   const bodyHash = toHex(await crypto.subtle.digest('SHA-256', parts.body))
-  const text = [parts.method.toUpperCase(), parts.pathWithQuery, String(parts.timestamp), parts.userId, bodyHash]
+  const text = [
+    parts.method.toUpperCase(),
+    parts.pathWithQuery,
+    String(parts.timestamp),
+    parts.userId,
+    bodyHash,
+  ]
   return encoder.encode(text.join('\n')) as Uint8Array<ArrayBuffer>
 }
 
@@ -56,7 +65,11 @@ export async function signRequest(
   parts: Omit<SignedParts, 'timestamp'> & { timestamp?: number },
 ): Promise<Record<string, string>> {
   const timestamp = parts.timestamp ?? Date.now()
-  const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret), await canonical({ ...parts, timestamp }))
+  const mac = await crypto.subtle.sign(
+    'HMAC',
+    await hmacKey(secret),
+    await canonical({ ...parts, timestamp }),
+  )
   return {
     [signatureHeaders.signature]: `v1=${toHex(mac)}`,
     [signatureHeaders.timestamp]: String(timestamp),
@@ -83,11 +96,12 @@ export async function verifyRequest(
   const now = options.now ?? Date.now()
   if (Math.abs(now - timestamp) > options.windowMs) return { ok: false, reason: 'stale signature' }
   const mac = header.startsWith('v1=') ? fromHex(header.slice(3)) : null
-  if (!mac || mac.length !== 32) return { ok: false, reason: 'malformed signature' }
+  if (mac?.length !== 32) return { ok: false, reason: 'malformed signature' }
   const userId = request.headers.get(signatureHeaders.user) ?? ''
   const data = await canonical({ ...request, timestamp, userId })
   for (const secret of secrets) {
-    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), mac, data)) return { ok: true, userId }
+    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), mac, data))
+      return { ok: true, userId }
   }
   return { ok: false, reason: 'bad signature' }
 }

@@ -8,7 +8,10 @@ const parsed = new WeakMap<object, ReturnType<typeof parse>>()
 
 function parse(env: object) {
   try {
-    return { ok: true as const, config: loadConfig(edgeConfigSchema, env as Record<string, unknown>) }
+    return {
+      ok: true as const,
+      config: loadConfig(edgeConfigSchema, env as Record<string, unknown>),
+    }
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false as const, problems: err.problems }
     throw err
@@ -29,7 +32,9 @@ export function edgeConfig(): MiddlewareHandler<AppEnv> {
       if (!result.ok) log('error', 'invalid edge configuration', { problems: result.problems })
     }
     if (!result.ok) {
-      throw new ApiError('internal', 'The edge is misconfigured', { details: { problems: result.problems } })
+      throw new ApiError('internal', 'The edge is misconfigured', {
+        details: { problems: result.problems },
+      })
     }
     c.set('config', result.config)
     await next()

@@ -5,8 +5,21 @@ import type { AppEnv } from '../env'
 import { errorFields, log } from '../log'
 
 /** Request headers the origin may see; anything else (Authorization, x-plaza-*, cookies) stays at the edge. */
-const forwardedRequestHeaders = ['content-type', 'accept', 'accept-language', 'if-match', 'if-none-match', 'user-agent']
-const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length'])
+const forwardedRequestHeaders = [
+  'content-type',
+  'accept',
+  'accept-language',
+  'if-match',
+  'if-none-match',
+  'user-agent',
+]
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+])
 
 /**
  * Sends a write to the origin, signed with the edge's identity claim (DESIGN §2.7).
@@ -43,8 +56,14 @@ export function forwardToOrigin(): Handler<AppEnv> {
         signal: AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS),
       })
     } catch (err) {
-      log('warn', 'origin unreachable', { requestId: c.var.requestId, path: url.pathname, ...errorFields(err) })
-      throw new ApiError('unavailable', 'The origin is unreachable; retry shortly', { headers: { 'Retry-After': '5' } })
+      log('warn', 'origin unreachable', {
+        requestId: c.var.requestId,
+        path: url.pathname,
+        ...errorFields(err),
+      })
+      throw new ApiError('unavailable', 'The origin is unreachable; retry shortly', {
+        headers: { 'Retry-After': '5' },
+      })
     }
     const out = new Headers()
     response.headers.forEach((value, name) => {

@@ -7,7 +7,10 @@ import type { OriginEnv } from '../app'
  * Trust boundary (DESIGN §2.7): the origin takes identity only from requests the edge
  * signed. Anything unsigned, stale or tampered is 401 before any handler runs.
  */
-export function edgeSignature(options: { secrets: string[]; windowMs: number }): MiddlewareHandler<OriginEnv> {
+export function edgeSignature(options: {
+  secrets: string[]
+  windowMs: number
+}): MiddlewareHandler<OriginEnv> {
   return async (c, next) => {
     const url = new URL(c.req.url)
     const result = await verifyRequest(

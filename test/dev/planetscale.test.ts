@@ -12,10 +12,17 @@ let standIn: RunningStandIn
 let client: Client
 const url = (user: string, password = '') =>
   `${standIn.url.replace('http://', `http://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`)}`
-const id26 = (label: string) => uniq(label).replace(/[^a-z0-9]/g, '').padEnd(26, '0').slice(-26)
+const id26 = (label: string) =>
+  uniq(label)
+    .replace(/[^a-z0-9]/g, '')
+    .padEnd(26, '0')
+    .slice(-26)
 
 beforeAll(async () => {
-  standIn = await startPlanetScaleStandIn({ mysqlUrl: databaseUrl('plaza_test'), sessionIdleMs: 400 })
+  standIn = await startPlanetScaleStandIn({
+    mysqlUrl: databaseUrl('plaza_test'),
+    sessionIdleMs: 400,
+  })
   client = new Client({ url: url('root') })
 })
 
@@ -46,17 +53,22 @@ describe('@planetscale/database through the stand-in', () => {
         f: 1.5,
       },
     ])
-    expect(types).toMatchObject({ i: 'INT32', big_neg: 'INT64', dt: 'DATETIME', num: 'DECIMAL', big: 'UINT64' })
+    expect(types).toMatchObject({
+      i: 'INT32',
+      big_neg: 'INT64',
+      dt: 'DATETIME',
+      num: 'DECIMAL',
+      big: 'UINT64',
+    })
   })
 
   it('reports rowsAffected and a duplicate key as a DatabaseError', async () => {
     const id = id26('dup')
     const insert = () =>
-      client.execute('INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))', [
-        id,
-        `${id}@example.test`,
-        'x',
-      ])
+      client.execute(
+        'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))',
+        [id, `${id}@example.test`, 'x'],
+      )
     expect((await insert()).rowsAffected).toBe(1)
     const err = await insert().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(DatabaseError)
@@ -76,23 +88,24 @@ describe('@planetscale/database through the stand-in', () => {
     const kept = id26('kept')
     const dropped = id26('dropped')
     await client.transaction(async (tx) => {
-      await tx.execute('INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))', [
-        kept,
-        `${kept}@x.test`,
-        'x',
-      ])
+      await tx.execute(
+        'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))',
+        [kept, `${kept}@x.test`, 'x'],
+      )
     })
     await expect(
       client.transaction(async (tx) => {
-        await tx.execute('INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))', [
-          dropped,
-          `${dropped}@x.test`,
-          'x',
-        ])
+        await tx.execute(
+          'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))',
+          [dropped, `${dropped}@x.test`, 'x'],
+        )
         throw new Error('abort')
       }),
     ).rejects.toThrow('abort')
-    const { rows } = await client.execute('SELECT id FROM users WHERE id IN (?, ?)', [kept, dropped])
+    const { rows } = await client.execute('SELECT id FROM users WHERE id IN (?, ?)', [
+      kept,
+      dropped,
+    ])
     expect(rows).toEqual([{ id: kept }])
   })
 
@@ -100,11 +113,10 @@ describe('@planetscale/database through the stand-in', () => {
     const id = id26('iso')
     let seenOutside: unknown[] = ['not checked']
     await client.transaction(async (tx) => {
-      await tx.execute('INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))', [
-        id,
-        `${id}@x.test`,
-        'x',
-      ])
+      await tx.execute(
+        'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))',
+        [id, `${id}@x.test`, 'x'],
+      )
       seenOutside = (await client.execute('SELECT id FROM users WHERE id = ?', [id])).rows
     })
     expect(seenOutside).toEqual([])
@@ -115,11 +127,10 @@ describe('@planetscale/database through the stand-in', () => {
     const id = id26('abandon')
     const conn = client.connection()
     await conn.execute('BEGIN')
-    await conn.execute('INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))', [
-      id,
-      `${id}@x.test`,
-      'x',
-    ])
+    await conn.execute(
+      'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))',
+      [id, `${id}@x.test`, 'x'],
+    )
     await new Promise((r) => setTimeout(r, 1_200))
     await expect(conn.execute('COMMIT')).rejects.toThrow(/rolled back/)
     expect((await client.execute('SELECT id FROM users WHERE id = ?', [id])).rows).toEqual([])
@@ -127,7 +138,9 @@ describe('@planetscale/database through the stand-in', () => {
 
   it('runs concurrent queries on separate connections', async () => {
     const results = await Promise.all(
-      Array.from({ length: 12 }, () => client.execute('SELECT CONNECTION_ID() AS c, SLEEP(0.2) AS s')),
+      Array.from({ length: 12 }, () =>
+        client.execute('SELECT CONNECTION_ID() AS c, SLEEP(0.2) AS s'),
+      ),
     )
     const ids = new Set(results.map((r) => (r.rows[0] as { c: string }).c))
     expect(ids.size).toBeGreaterThanOrEqual(8)
@@ -137,7 +150,9 @@ describe('@planetscale/database through the stand-in', () => {
     const reader = new Client({ url: url(readOnlyUser.user, readOnlyUser.password) })
     expect((await reader.execute('SELECT COUNT(*) AS n FROM users')).rows).toHaveLength(1)
     const err = await reader
-      .execute("INSERT INTO users (id, email, password_hash, created_at) VALUES ('x', 'y', 'z', NOW(3))")
+      .execute(
+        "INSERT INTO users (id, email, password_hash, created_at) VALUES ('x', 'y', 'z', NOW(3))",
+      )
       .catch((e: unknown) => e)
     expect((err as DatabaseError).message).toMatch(/command denied/)
   })
@@ -148,17 +163,24 @@ describe('drizzle planetscale-serverless through the stand-in', () => {
     const db = drizzle({ client })
     const id = id26('drz')
     const created = new Date('2025-06-01T12:00:00.123Z')
-    await db.insert(users).values({ id, email: `${id}@x.test`, passwordHash: 'h', createdAt: created })
+    await db
+      .insert(users)
+      .values({ id, email: `${id}@x.test`, passwordHash: 'h', createdAt: created })
     await db.insert(profiles).values({
       userId: id,
       displayName: 'Zoë 🌍',
-      bio: "it's \"quoted\" \\ and ; DROP TABLE users; --",
+      bio: 'it\'s "quoted" \\ and ; DROP TABLE users; --',
       createdAt: created,
       updatedAt: created,
     })
     const profile = await getProfile(db, id)
-    expect(profile).toMatchObject({ userId: id, displayName: 'Zoë 🌍', avatarUrl: null, createdAt: created })
-    expect(profile?.bio).toBe("it's \"quoted\" \\ and ; DROP TABLE users; --")
+    expect(profile).toMatchObject({
+      userId: id,
+      displayName: 'Zoë 🌍',
+      avatarUrl: null,
+      createdAt: created,
+    })
+    expect(profile?.bio).toBe('it\'s "quoted" \\ and ; DROP TABLE users; --')
     const page = await listProfiles(db, { limit: 100 })
     expect(page.items.some((p) => p.userId === id)).toBe(true)
   })
@@ -168,15 +190,24 @@ describe('drizzle planetscale-serverless through the stand-in', () => {
     const outer = id26('outer')
     const inner = id26('inner')
     await db.transaction(async (tx) => {
-      await tx.insert(users).values({ id: outer, email: `${outer}@x.test`, passwordHash: 'h', createdAt: new Date() })
+      await tx
+        .insert(users)
+        .values({ id: outer, email: `${outer}@x.test`, passwordHash: 'h', createdAt: new Date() })
       await tx
         .transaction(async (tx2) => {
-          await tx2.insert(users).values({ id: inner, email: `${inner}@x.test`, passwordHash: 'h', createdAt: new Date() })
+          await tx2.insert(users).values({
+            id: inner,
+            email: `${inner}@x.test`,
+            passwordHash: 'h',
+            createdAt: new Date(),
+          })
           tx2.rollback()
         })
         .catch(() => {})
     })
-    expect(await db.select({ id: users.id }).from(users).where(eq(users.id, outer))).toEqual([{ id: outer }])
+    expect(await db.select({ id: users.id }).from(users).where(eq(users.id, outer))).toEqual([
+      { id: outer },
+    ])
     expect(await db.select({ id: users.id }).from(users).where(eq(users.id, inner))).toEqual([])
   })
 })

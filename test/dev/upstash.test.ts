@@ -49,9 +49,21 @@ describe('@upstash/redis through the stand-in', () => {
     expect(await redis.hgetall(h)).toEqual({ a: 'one', b: 2 })
     expect(await redis.hget(h, 'a')).toBe('one')
     const z = key('zset')
-    await redis.zadd(z, { score: 3, member: 'c' }, { score: 1, member: 'a' }, { score: 2, member: 'b' })
+    await redis.zadd(
+      z,
+      { score: 3, member: 'c' },
+      { score: 1, member: 'a' },
+      { score: 2, member: 'b' },
+    )
     expect(await redis.zrange(z, 0, -1)).toEqual(['a', 'b', 'c'])
-    expect(await redis.zrange(z, 0, -1, { rev: true, withScores: true })).toEqual(['c', 3, 'b', 2, 'a', 1])
+    expect(await redis.zrange(z, 0, -1, { rev: true, withScores: true })).toEqual([
+      'c',
+      3,
+      'b',
+      2,
+      'a',
+      1,
+    ])
     expect(await redis.zincrby(z, 10, 'a')).toBe(11)
     expect(await redis.zrevrank(z, 'a')).toBe(0)
   })
@@ -67,7 +79,12 @@ describe('@upstash/redis through the stand-in', () => {
   it('answers with base64 strings only when the client asks', async () => {
     const k = key('enc')
     await redis.set(k, 'plain text')
-    const raw = new Redis({ url: standIn.url, token, responseEncoding: false, automaticDeserialization: false })
+    const raw = new Redis({
+      url: standIn.url,
+      token,
+      responseEncoding: false,
+      automaticDeserialization: false,
+    })
     expect(await raw.get(k)).toBe('plain text')
     const res = await fetch(standIn.url, {
       method: 'POST',
@@ -122,7 +139,9 @@ describe('@upstash/redis through the stand-in', () => {
       expect(await res.json()).toEqual({ result: null })
       order.push('blpop')
     })
-    const reads = Array.from({ length: 200 }, (_, i) => redis.set(key(`c${i}`), i).then(() => order.push('set')))
+    const reads = Array.from({ length: 200 }, (_, i) =>
+      redis.set(key(`c${i}`), i).then(() => order.push('set')),
+    )
     await Promise.all([blocked, ...reads])
     expect(order).toHaveLength(201)
     expect(order.at(-1)).toBe('blpop')
@@ -150,7 +169,11 @@ describe('@upstash/ratelimit through the stand-in', () => {
 
   it('falls back from EVALSHA to EVAL when Redis has no script, then uses the cached hash', async () => {
     await direct.script('FLUSH')
-    const ratelimit = new Ratelimit({ redis, limiter: Ratelimit.slidingWindow(3, '10 s'), prefix: key('rl') })
+    const ratelimit = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(3, '10 s'),
+      prefix: key('rl'),
+    })
     const before = await evalCounts()
     expect((await ratelimit.limit('u')).success).toBe(true)
     const afterFirst = await evalCounts()
@@ -167,7 +190,9 @@ describe('when Redis is unreachable', () => {
     const dead = await startUpstashStandIn({ redisUrl: 'redis://127.0.0.1:1', token })
     try {
       const client = new Redis({ url: dead.url, token, retry: false })
-      await expect(client.get('x')).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/)
+      await expect(client.get('x')).rejects.toThrow(
+        /Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/,
+      )
       const res = await fetch(dead.url, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },

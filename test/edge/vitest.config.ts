@@ -1,26 +1,30 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineProject } from 'vitest/config'
 
-// Edge tests run inside workerd with the bindings of wrangler.toml.
+// Edge tests run inside workerd with wrangler.toml's bindings, talking to a real origin
+// and the real stand-ins that global-setup.ts starts in Node.
 export default defineProject({
   plugins: [
-    cloudflareTest({
-      wrangler: { configPath: '../../wrangler.toml' },
-      miniflare: {
-        bindings: {
-          ORIGIN_URL: 'http://origin.test',
-          EDGE_SIGNING_SECRET: 'edge-test-signing-secret-0123456789abcdef',
-          UPSTASH_REDIS_REST_URL: 'http://upstash.test',
-          UPSTASH_REDIS_REST_TOKEN: 'edge-test-token',
-          DATABASE_READ_URL: 'http://reader:secret@planetscale.test',
-          CORS_ORIGINS: 'https://app.example',
-          BODY_LIMIT_BYTES: '102400',
+    cloudflareTest(({ inject }) => {
+      const stack = inject('edgeStack')
+      return {
+        wrangler: { configPath: '../../wrangler.toml' },
+        miniflare: {
+          bindings: {
+            ORIGIN_URL: stack.originUrl,
+            EDGE_SIGNING_SECRET: stack.signingSecret,
+            UPSTASH_REDIS_REST_URL: stack.upstashUrl,
+            UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
+            DATABASE_READ_URL: stack.databaseReadUrl,
+            CORS_ORIGINS: 'https://app.example',
+          },
         },
-      },
+      }
     }),
   ],
   test: {
     name: 'edge',
     include: ['./**/*.test.ts'],
+    globalSetup: ['./global-setup.ts'],
   },
 })

@@ -62,7 +62,8 @@ describe('origin cluster', () => {
       process.kill(victim, 'SIGKILL')
       // Wait until the primary reports a third worker listening: the replacement.
       const deadline = Date.now() + 15_000
-      const listening = () => origin.logs.filter((l) => l.includes('"msg":"worker listening"')).length
+      const listening = () =>
+        origin.logs.filter((l) => l.includes('"msg":"worker listening"')).length
       while (Date.now() < deadline && listening() < 3) await new Promise((r) => setTimeout(r, 50))
       const okAtReplacement = load.stats.ok
       await new Promise((r) => setTimeout(r, 1_000))
@@ -72,7 +73,9 @@ describe('origin cluster', () => {
       expect(load.stats.ok).toBeGreaterThan(okAtReplacement)
       expect(load.stats.failed).toBeLessThanOrEqual(concurrency)
       // New connections are spread over the survivor and the replacement.
-      const pids = new Set(await Promise.all(Array.from({ length: 6 }, () => pidOnFreshConnection(origin.url))))
+      const pids = new Set(
+        await Promise.all(Array.from({ length: 6 }, () => pidOnFreshConnection(origin.url))),
+      )
       expect(pids.size).toBe(2)
       expect(pids.has(victim)).toBe(false)
       expect([...pids].filter((pid) => !before.has(pid))).toHaveLength(1)

@@ -27,7 +27,11 @@ async function post(path: string, headers: Record<string, string>, body = '{"x":
   return { status: res.status, body: await res.json() }
 }
 
-const sign = (path: string, body = '{"x":1}', extra: { timestamp?: number; userId?: string } = {}) =>
+const sign = (
+  path: string,
+  body = '{"x":1}',
+  extra: { timestamp?: number; userId?: string } = {},
+) =>
   signRequest(secret, {
     method: 'POST',
     pathWithQuery: path,
@@ -41,7 +45,12 @@ describe('origin trust boundary', () => {
     const res = await post('/v1/anything', {})
     expect(res).toEqual({
       status: 401,
-      body: { error: { code: 'unauthorized', message: 'Request not signed by the edge: missing signature' } },
+      body: {
+        error: {
+          code: 'unauthorized',
+          message: 'Request not signed by the edge: missing signature',
+        },
+      },
     })
   })
 
@@ -93,6 +102,8 @@ describe('origin trust boundary', () => {
 
 describe('origin configuration', () => {
   it('refuses to start without its signing secret, naming the variable', async () => {
-    await expect(startOrigin({ EDGE_SIGNING_SECRET: '' })).rejects.toThrow(/EDGE_SIGNING_SECRET is required but not set/)
+    await expect(startOrigin({ EDGE_SIGNING_SECRET: '' })).rejects.toThrow(
+      /EDGE_SIGNING_SECRET is required but not set/,
+    )
   })
 })

@@ -38,7 +38,8 @@ export async function startOrigin(env: Record<string, string>): Promise<OriginPr
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`origin exited with ${child.exitCode}:\n${logs.join('\n')}`)
+    if (child.exitCode !== null)
+      throw new Error(`origin exited with ${child.exitCode}:\n${logs.join('\n')}`)
     const listening = logs.filter((l) => l.includes('"msg":"worker listening"')).length
     const ok = await fetch(`${url}/health`).then(
       (r) => r.ok,

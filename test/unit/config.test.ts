@@ -15,7 +15,11 @@ describe('config', () => {
 
   it('names every missing or malformed variable', () => {
     const attempt = () =>
-      loadConfig(edgeConfigSchema, { ORIGIN_URL: 'not a url', EDGE_SIGNING_SECRET: 'short', BODY_LIMIT_BYTES: '-5' })
+      loadConfig(edgeConfigSchema, {
+        ORIGIN_URL: 'not a url',
+        EDGE_SIGNING_SECRET: 'short',
+        BODY_LIMIT_BYTES: '-5',
+      })
     expect(attempt).toThrow(ConfigError)
     const problems = (() => {
       try {
@@ -32,6 +36,8 @@ describe('config', () => {
   })
 
   it('treats an empty variable as unset', () => {
-    expect(() => loadConfig(originConfigSchema, { EDGE_SIGNING_SECRET: '' })).toThrow(/EDGE_SIGNING_SECRET is required/)
+    expect(() => loadConfig(originConfigSchema, { EDGE_SIGNING_SECRET: '' })).toThrow(
+      /EDGE_SIGNING_SECRET is required/,
+    )
   })
 })
