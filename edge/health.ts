@@ -5,16 +5,17 @@ import type { EdgeConfig } from '../shared/config'
 import type { AppEnv } from './env'
 
 type PartStatus = { status: 'up' | 'down'; latencyMs: number; error?: string }
+type Details = Record<string, unknown> | undefined
 
 async function probe(
   timeoutMs: number,
-  fn: (signal: AbortSignal) => Promise<unknown>,
+  fn: (signal: AbortSignal) => Promise<Details>,
 ): Promise<PartStatus> {
   const started = Date.now()
   const signal = AbortSignal.timeout(timeoutMs)
   try {
-    await fn(signal)
-    return { status: 'up', latencyMs: Date.now() - started }
+    const details = await fn(signal)
+    return { status: 'up', latencyMs: Date.now() - started, ...details }
   } catch (err) {
     const error = signal.aborted
       ? `no answer within ${timeoutMs} ms`
@@ -26,15 +27,21 @@ async function probe(
 }
 
 const probes = {
-  origin: (config: EdgeConfig, signal: AbortSignal) =>
-    fetch(new URL('/health', config.ORIGIN_URL), { signal }).then((res) => {
-      if (!res.ok) throw new Error(`origin answered ${res.status}`)
-    }),
-  database: (config: EdgeConfig, signal: AbortSignal) =>
-    new Client({
+  // The origin is up when it answers; its own view of MariaDB and Redis (its /ready) rides along.
+  origin: async (config: EdgeConfig, signal: AbortSignal) => {
+    const res = await fetch(new URL('/ready', config.ORIGIN_URL), { signal })
+    if (res.status !== 200 && res.status !== 503) throw new Error(`origin answered ${res.status}`)
+    const ready = (await res.json()) as { parts?: unknown }
+    return { dependencies: ready.parts }
+  },
+  database: async (config: EdgeConfig, signal: AbortSignal) => {
+    const client = new Client({
       url: config.DATABASE_READ_URL,
       fetch: (input, init) => fetch(input, { ...init, signal }),
-    }).execute('SELECT 1'),
+    })
+    await client.execute('SELECT 1')
+    return undefined
+  },
   redis: async (config: EdgeConfig, signal: AbortSignal) => {
     const redis = new Redis({
       url: config.UPSTASH_REDIS_REST_URL,
@@ -44,6 +51,7 @@ const probes = {
     })
     const pong = await redis.ping()
     if (pong !== 'PONG') throw new Error(`unexpected PING reply ${String(pong)}`)
+    return undefined
   },
 }
 

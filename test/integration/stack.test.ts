@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Stack, startStack } from '../../dev/stack'
+import { databaseUrl } from '../support/env'
+import { freePort } from '../support/origin'
+import { privateRedis } from '../support/redis-server'
+
+// The whole stack as `npm run dev` starts it (edge in Miniflare instead of wrangler dev's proxy).
+let stack: Stack
+let redis: Awaited<ReturnType<typeof privateRedis>>
+
+beforeAll(async () => {
+  redis = await privateRedis()
+  stack = await startStack({
+    edge: 'miniflare',
+    databaseUrl: databaseUrl('plaza_it'),
+    redisUrl: redis.url,
+    ports: {
+      edge: await freePort(),
+      origin: await freePort(),
+      upstash: await freePort(),
+      planetscale: await freePort(),
+    },
+    originWorkers: 2,
+  })
+})
+
+afterAll(async () => {
+  await stack?.stop()
+  await redis?.stop()
+})
+
+interface Health {
+  status: string
+  parts: Record<
+    string,
+    { status: string; error?: string; dependencies?: Record<string, { status: string }> }
+  >
+}
+
+const health = async () => {
+  const res = await fetch(`${stack.urls.edge}/health`)
+  return { status: res.status, body: (await res.json()) as Health }
+}
+
+describe('the stack, end to end', () => {
+  it('answers /health through the edge with every part up, MariaDB seen through the origin', async () => {
+    const { status, body } = await health()
+    expect(status).toBe(200)
+    expect(body.status).toBe('ok')
+    for (const part of ['edge', 'origin', 'database', 'redis'])
+      expect(body.parts[part]?.status).toBe('up')
+    expect(body.parts.origin?.dependencies).toMatchObject({
+      database: { status: 'up' },
+      redis: { status: 'up' },
+    })
+  })
+
+  it('forwards a write through the edge to the origin, signed, with the request id', async () => {
+    const res = await fetch(`${stack.urls.edge}/v1/integration-probe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'it-forward-1' },
+      body: JSON.stringify({ hello: 'origin' }),
+    })
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({
+      error: { code: 'not_found', message: 'No route for POST /v1/integration-probe' },
+    })
+    await new Promise((r) => setTimeout(r, 200))
+    const line = stack.origin.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === 'it-forward-1')
+    expect(line).toMatchObject({ path: '/v1/integration-probe', status: 404 })
+    expect(stack.origin.logs.some((l) => l.includes('rejected unsigned request'))).toBe(false)
+  })
+
+  it('reports Redis down with 503 when it stops, and recovers when it is back, without a restart', async () => {
+    await redis.stop()
+    const down = await health()
+    expect(down.status).toBe(503)
+    expect(down.body.parts.redis).toMatchObject({ status: 'down' })
+    expect(down.body.parts.redis?.error).toMatch(/unreachable/)
+    expect(down.body.parts.database?.status).toBe('up')
+    await redis.start()
+    let recovered = await health()
+    for (let i = 0; i < 50 && recovered.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      recovered = await health()
+    }
+    expect(recovered.status).toBe(200)
+    expect(recovered.body.parts.redis?.status).toBe('up')
+  })
+})
