@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 
 /** Small helpers shared by the two stand-ins, which use bare node:http to stay off the hot path. */
 export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
@@ -28,25 +28,48 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text)
 }
 
-export function listen(
-  server: import('node:http').Server,
-  port: number,
-  host: string,
-): Promise<{ url: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      const address = server.address()
-      const actual = typeof address === 'object' && address ? address.port : port
-      resolve({ url: `http://${host}:${actual}`, port: actual })
-    })
-  })
+export interface RunningStandIn {
+  url: string
+  port: number
+  close(): Promise<void>
 }
 
-export function closeServer(server: import('node:http').Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
+/**
+ * Serves `handle` on host:port (0 = any free port). A handler that throws answers 500 with
+ * `internalError(err)`; `close` stops the server, drops its connections, then runs `release`.
+ */
+export async function serve(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  options: {
+    host?: string
+    port?: number
+    internalError: (err: unknown) => unknown
+    release: () => Promise<void>
+  },
+): Promise<RunningStandIn> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => sendJson(res, 500, options.internalError(err)))
   })
+  server.keepAliveTimeout = 30_000
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      await options.release()
+    },
+  }
 }

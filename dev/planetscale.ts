@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import mysql, { type FieldPacket, type PoolConnection, type ResultSetHeader } from 'mysql2/promise'
-import { closeServer, listen, readBody, sendJson } from './http'
-import type { RunningStandIn } from './upstash'
+import { type RunningStandIn, readBody, sendJson, serve } from './http'
 
 /**
  * A stand-in for PlanetScale's HTTP API (`@planetscale/database`) that executes on
@@ -291,25 +290,16 @@ function basicAuth(header: string | undefined): { user: string; password: string
   }
 }
 
-export async function startPlanetScaleStandIn(
+export function startPlanetScaleStandIn(
   options: PlanetScaleStandInOptions,
 ): Promise<RunningStandIn> {
   const standIn = new PlanetScaleStandIn(options)
-  const server = createServer((req, res) => {
-    handle(standIn, req, res).catch((err) =>
-      sendJson(res, 500, { error: { message: String(err), code: 'INTERNAL' } }),
-    )
+  return serve((req, res) => handle(standIn, req, res), {
+    host: options.host,
+    port: options.port,
+    internalError: (err) => ({ error: { message: String(err), code: 'INTERNAL' } }),
+    release: () => standIn.close(),
   })
-  server.keepAliveTimeout = 30_000
-  const { url, port } = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1')
-  return {
-    url,
-    port,
-    async close() {
-      await closeServer(server)
-      await standIn.close()
-    },
-  }
 }
 
 async function handle(

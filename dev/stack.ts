@@ -3,10 +3,11 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { applyMigrations, ensureReadOnlyUser, redact } from './database'
 import type { MiniflareEdge } from './edge'
+import type { RunningStandIn } from './http'
 import { startPlanetScaleStandIn } from './planetscale'
 import { type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
 import { checkServices, devSecrets } from './services'
-import { type RunningStandIn, startUpstashStandIn } from './upstash'
+import { startUpstashStandIn } from './upstash'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

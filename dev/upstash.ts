@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Redis, ReplyError } from 'ioredis'
-import { closeServer, listen, readBody, sendJson } from './http'
+import { type RunningStandIn, readBody, sendJson, serve } from './http'
 
 /**
  * A stand-in for Upstash's REST API in front of a real Redis, so `@upstash/redis` and
@@ -16,12 +16,6 @@ export interface UpstashStandInOptions {
   port?: number
   /** Redis connections to spread commands over; each one pipelines on its own. */
   connections?: number
-}
-
-export interface RunningStandIn {
-  url: string
-  port: number
-  close(): Promise<void>
 }
 
 type Arg = string
@@ -248,21 +242,14 @@ function encode(reply: Reply, base64: boolean): unknown {
   return reply
 }
 
-export async function startUpstashStandIn(options: UpstashStandInOptions): Promise<RunningStandIn> {
+export function startUpstashStandIn(options: UpstashStandInOptions): Promise<RunningStandIn> {
   const standIn = new UpstashStandIn(options)
-  const server = createServer((req, res) => {
-    handle(standIn, req, res).catch((err: unknown) => sendJson(res, 500, { error: String(err) }))
+  return serve((req, res) => handle(standIn, req, res), {
+    host: options.host,
+    port: options.port,
+    internalError: (err) => ({ error: String(err) }),
+    release: () => standIn.close(),
   })
-  server.keepAliveTimeout = 30_000
-  const { url, port } = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1')
-  return {
-    url,
-    port,
-    async close() {
-      await closeServer(server)
-      await standIn.close()
-    },
-  }
 }
 
 async function handle(
