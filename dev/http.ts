@@ -31,6 +31,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export interface RunningStandIn {
   url: string
   port: number
+  /** HTTP requests served so far: how tests count round trips. */
+  readonly requests: number
   close(): Promise<void>
 }
 
@@ -47,7 +49,9 @@ export async function serve(
     release: () => Promise<void>
   },
 ): Promise<RunningStandIn> {
+  let requests = 0
   const server = createServer((req, res) => {
+    requests += 1
     handle(req, res).catch((err: unknown) => sendJson(res, 500, options.internalError(err)))
   })
   server.keepAliveTimeout = 30_000
@@ -64,6 +68,9 @@ export async function serve(
   return {
     url: `http://${host}:${port}`,
     port,
+    get requests() {
+      return requests
+    },
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve())

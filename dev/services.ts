@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
+import { generateSigningKey } from '../shared/jwk'
 import { redact } from './database'
 
 export const startCommands = {
@@ -48,20 +49,36 @@ export interface DevSecrets {
   edgeSigningSecret: string
   upstashToken: string
   edgeDbPassword: string
+  /** Private Ed25519 JWK (origin) and the matching public JWKS (edge). */
+  jwtSigningKey: string
+  jwtJwks: string
 }
 
 /** Local secrets, made once per checkout and kept out of git (.dev/ is ignored). */
 export async function devSecrets(path: string): Promise<DevSecrets> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as DevSecrets
-  } catch {
-    const secrets: DevSecrets = {
-      edgeSigningSecret: randomBytes(32).toString('hex'),
-      upstashToken: randomBytes(24).toString('hex'),
-      edgeDbPassword: randomBytes(18).toString('hex'),
-    }
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, JSON.stringify(secrets, null, 2), { mode: 0o600 })
-    return secrets
+  const existing = (await readFile(path, 'utf8').then(
+    JSON.parse,
+    () => ({}),
+  )) as Partial<DevSecrets>
+  if (
+    existing.edgeSigningSecret &&
+    existing.upstashToken &&
+    existing.edgeDbPassword &&
+    existing.jwtSigningKey &&
+    existing.jwtJwks
+  ) {
+    return existing as DevSecrets
   }
+  const key = await generateSigningKey(`dev-${randomBytes(4).toString('hex')}`)
+  const secrets: DevSecrets = {
+    edgeSigningSecret: randomBytes(32).toString('hex'),
+    upstashToken: randomBytes(24).toString('hex'),
+    edgeDbPassword: randomBytes(18).toString('hex'),
+    jwtSigningKey: key.privateJwk,
+    jwtJwks: key.jwks,
+    ...existing,
+  }
+  await mkdir(dirname(path), { recursive: true })
+  await writeFile(path, JSON.stringify(secrets, null, 2), { mode: 0o600 })
+  return secrets
 }

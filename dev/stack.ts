@@ -75,6 +75,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         DATABASE_URL: options.databaseUrl,
         REDIS_URL: options.redisUrl,
         EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
+        JWT_SIGNING_KEY: secrets.jwtSigningKey,
         ORIGIN_PORT: String(options.ports.origin),
         ORIGIN_WORKERS: String(options.originWorkers ?? 0),
       },
@@ -85,6 +86,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const vars = {
       ORIGIN_URL: originUrl,
       EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
+      JWT_JWKS: secrets.jwtJwks,
       UPSTASH_REDIS_REST_URL: upstash.url,
       UPSTASH_REDIS_REST_TOKEN: secrets.upstashToken,
       DATABASE_READ_URL: planetscale.url.replace(

@@ -3,6 +3,7 @@ import { Redis } from '@upstash/redis/cloudflare'
 import type { Handler } from 'hono'
 import type { EdgeConfig } from '../shared/config'
 import type { AppEnv } from './env'
+import { rateLimitStats } from './middleware/ratelimit'
 
 type PartStatus = { status: 'up' | 'down'; latencyMs: number; error?: string }
 type Details = Record<string, unknown> | undefined
@@ -65,7 +66,8 @@ export function health(): Handler<AppEnv> {
       probe(timeout, (s) => probes.database(config, s)),
       probe(timeout, (s) => probes.redis(config, s)),
     ])
-    const parts = { edge: { status: 'up' as const }, origin, database, redis }
+    const edge = { status: 'up' as const, rateLimitFailOpen: rateLimitStats.failOpen }
+    const parts = { edge, origin, database, redis }
     const allUp = origin.status === 'up' && database.status === 'up' && redis.status === 'up'
     c.header('Cache-Control', 'no-store')
     return c.json({ status: allUp ? 'ok' : 'degraded', parts }, allUp ? 200 : 503)

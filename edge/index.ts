@@ -8,8 +8,12 @@ import { notFound, onError } from '../shared/http'
 import type { AppEnv } from './env'
 import { health } from './health'
 import { errorFields, log } from './log'
+import { authenticate, requireAuth } from './middleware/auth'
 import { edgeConfig } from './middleware/config'
 import { forwardToOrigin } from './middleware/forward'
+import { rateLimit } from './middleware/ratelimit'
+import { apiDocs, openapiDocument } from './openapi'
+import { profileReads } from './routes/profiles'
 
 // The request's path through the edge, top to bottom (DESIGN §1).
 const app = new Hono<AppEnv>()
@@ -49,7 +53,16 @@ app.use(async (c, next) => {
 })
 
 app.get('/health', health())
-app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/v1/*', forwardToOrigin())
+app.get('/openapi.json', openapiDocument())
+app.get('/docs', apiDocs())
+
+app.use('/v1/*', authenticate())
+app.route('/', profileReads)
+app.get('/v1/me', rateLimit(), requireAuth(), forwardToOrigin())
+app.post('/v1/auth/register', rateLimit({ auth: true }), forwardToOrigin())
+app.post('/v1/auth/login', rateLimit({ auth: true }), forwardToOrigin())
+app.patch('/v1/profiles/:id', rateLimit(), requireAuth(), forwardToOrigin())
+app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/v1/*', rateLimit(), forwardToOrigin())
 
 app.notFound(notFound)
 app.onError(

@@ -1,9 +1,16 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import type { Redis } from 'ioredis'
 import type { OriginConfig } from '../shared/config'
 import { notFound, onError } from '../shared/http'
+import { tokenIssuer } from './auth/tokens'
+import type { Database } from './db'
+import { cacheInvalidator } from './invalidation'
 import type { Logger } from './logger'
+import { jsonBody } from './middleware/json-body'
 import { edgeSignature } from './middleware/signature'
+import { accountRoutes } from './routes/accounts'
+import { profileRoutes } from './routes/profiles'
 
 export interface OriginEnv {
   Variables: {
@@ -15,14 +22,10 @@ export interface OriginEnv {
 }
 
 export interface OriginDeps {
-  config: Pick<
-    OriginConfig,
-    | 'EDGE_SIGNING_SECRET'
-    | 'EDGE_SIGNING_SECRET_PREVIOUS'
-    | 'SIGNATURE_WINDOW_SECONDS'
-    | 'READY_TIMEOUT_MS'
-  >
+  config: OriginConfig
   logger: Logger
+  database: Database
+  redis: Redis
   /** Each resolves when its dependency answers; /ready reports every one. */
   checks: Record<'database' | 'redis', () => Promise<unknown>>
 }
@@ -35,7 +38,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
-export function createApp({ config, logger, checks }: OriginDeps) {
+export function createApp({ config, logger, checks, database, redis }: OriginDeps) {
   const app = new Hono<OriginEnv>()
   const secrets = [config.EDGE_SIGNING_SECRET, config.EDGE_SIGNING_SECRET_PREVIOUS].filter(
     (s): s is string => !!s,
@@ -87,6 +90,17 @@ export function createApp({ config, logger, checks }: OriginDeps) {
   const signed = edgeSignature({ secrets, windowMs: config.SIGNATURE_WINDOW_SECONDS * 1000 })
   app.use('/v1/*', signed)
   app.use('/internal/*', signed)
+  app.use('/v1/*', jsonBody())
+
+  const invalidator = cacheInvalidator(redis)
+  const db = database.primary
+  const scrypt = {
+    cost: config.SCRYPT_COST,
+    blockSize: config.SCRYPT_BLOCK_SIZE,
+    parallelism: config.SCRYPT_PARALLELISM,
+  }
+  app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
+  app.route('/', profileRoutes({ db, invalidator }))
 
   app.notFound(notFound)
   app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))

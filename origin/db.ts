@@ -31,6 +31,8 @@ export function createDatabase(
   const db = first ? withReplicas(primary, [first, ...rest]) : primary
   return {
     db,
+    /** Writes, and reads that must see them (read-your-writes), go here, never to a replica. */
+    primary,
     /** Readiness: the primary answers a query. */
     async ping(): Promise<void> {
       await primaryPool.query('SELECT 1')

@@ -29,6 +29,8 @@ export function runWorker(config: OriginConfig): void {
     config,
     logger,
     checks: { database: () => database.ping(), redis: () => redis.ping() },
+    database,
+    redis,
   })
   const server = serve(
     { fetch: app.fetch, port: config.ORIGIN_PORT, hostname: config.ORIGIN_HOST },

@@ -8,8 +8,14 @@ const prefix = 'plaza:v1'
 export const cacheKeys = {
   /** Generation counter of one cached scope; bumping it orphans every entry filled under the old value. */
   generation: (scope: string) => `${prefix}:gen:${scope}`,
-  profile: (id: string, generation: number) => `${prefix}:profile:${id}:g${generation}`,
-  profileList: (cursor: string, limit: number, generation: number) =>
-    `${prefix}:profiles:${cursor || '-'}:${limit}:g${generation}`,
+  /** Entries carry the generation they were filled under; see edge/cache.ts. */
+  profile: (id: string) => `${prefix}:profile:${id}`,
+  profileList: (cursor: string, limit: number) => `${prefix}:profiles:${cursor || '-'}:${limit}`,
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
+} as const
+
+/** Invalidation scopes: the origin bumps them on writes, the edge checks them on reads. */
+export const cacheScopes = {
+  profile: (id: string) => `profile:${id}`,
+  profileList: 'profiles',
 } as const

@@ -27,6 +27,29 @@ const list = z
       .filter(Boolean),
   )
 const mysqlUrl = z.url({ protocol: /^mysql$/, error: 'must be a mysql:// URL' })
+/** A variable holding JSON, validated against `schema`. */
+const jsonVar = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' })
+        return z.NEVER
+      }
+    })
+    .pipe(schema)
+const ed25519Jwk = z.object({
+  kty: z.literal('OKP'),
+  crv: z.literal('Ed25519'),
+  x: z.string().min(40),
+  kid: z.string().min(1, 'every key needs a kid'),
+})
+const tokenClaims = {
+  JWT_ISSUER: z.string().default('plaza'),
+  JWT_AUDIENCE: z.string().default('plaza-api'),
+}
 
 export const originConfigSchema = z.object({
   DATABASE_URL: mysqlUrl.default('mysql://root@127.0.0.1:3306/plaza'),
@@ -43,6 +66,17 @@ export const originConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   READY_TIMEOUT_MS: positiveInt.default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Private Ed25519 JWK (with kid) that signs access tokens. Its public half must be in the edge's JWT_JWKS. */
+  JWT_SIGNING_KEY: jsonVar(ed25519Jwk.extend({ d: z.string().min(40) })),
+  ...tokenClaims,
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  REFRESH_TOKEN_TTL_DAYS: positiveInt.default(30),
+  /** scrypt cost (N, a power of two), block size (r) and parallelism (p) for new password hashes. */
+  SCRYPT_COST: positiveInt
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
+    .default(32768),
+  SCRYPT_BLOCK_SIZE: positiveInt.default(8),
+  SCRYPT_PARALLELISM: positiveInt.default(1),
 })
 export type OriginConfig = z.infer<typeof originConfigSchema>
 
@@ -57,6 +91,23 @@ export const edgeConfigSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
   ORIGIN_TIMEOUT_MS: positiveInt.default(10_000),
   HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
+  /** Public keys that may have signed an access token: the current one and, while rotating, the next or previous. */
+  JWT_JWKS: jsonVar(z.object({ keys: z.array(ed25519Jwk).min(1) })),
+  ...tokenClaims,
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: positiveInt.default(100),
+  RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(600),
+  /** Sign-in and sign-up attempts per client IP, and per email, in 15 minutes. */
+  RATE_LIMIT_AUTH_PER_15_MINUTES: positiveInt.default(10),
+  /** Per-route overrides, e.g. {"GET /v1/profiles": 300}: requests per minute for that route. */
+  RATE_LIMIT_ROUTES: jsonVar(
+    z.record(z.string().regex(/^[A-Z]+ \/\S*$/), z.number().int().positive()),
+  ).default({}),
+  /** A rate-limit check that takes longer lets the request through rather than stall it. */
+  RATE_LIMIT_TIMEOUT_MS: positiveInt.default(200),
+  CACHE_TTL_PROFILE_SECONDS: positiveInt.default(300),
+  CACHE_TTL_PROFILE_LIST_SECONDS: positiveInt.default(60),
+  /** How long past its TTL an entry may still be served (x-cache: STALE) when the database cannot answer. */
+  CACHE_STALE_SECONDS: positiveInt.default(86_400),
 })
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>
 

@@ -4,6 +4,8 @@ import type {
   MySqlQueryResultHKT,
   PreparedQueryHKTBase,
 } from 'drizzle-orm/mysql-core'
+import { ApiError } from './errors'
+import { idPattern } from './ids'
 import { profiles } from './schema'
 
 /**
@@ -61,12 +63,16 @@ function encodeCursor(createdAt: Date, id: string): string {
 
 function decodeCursor(cursor: string | null | undefined): { createdAt: Date; id: string } | null {
   if (!cursor) return null
+  let decoded = ''
   try {
-    const [ms, id] = atob(cursor).split('|')
-    const createdAt = new Date(Number(ms))
-    if (!id || Number.isNaN(createdAt.getTime())) return null
-    return { createdAt, id }
+    decoded = atob(cursor)
   } catch {
-    return null
+    // reported below
   }
+  const [ms, id] = decoded.split('|')
+  const createdAt = new Date(Number(ms))
+  if (!id || !idPattern.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new ApiError('bad_request', 'Invalid cursor: pass back nextCursor as it was given')
+  }
+  return { createdAt, id }
 }

@@ -8,6 +8,9 @@ export interface EdgeStack {
   upstashToken: string
   databaseReadUrl: string
   signingSecret: string
+  jwtJwks: string
+  /** For tests that mint their own (expired, mis-issued…) tokens. */
+  jwtPrivateJwk: string
 }
 
 declare module 'vitest' {

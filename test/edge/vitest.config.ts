@@ -17,6 +17,7 @@ export default defineProject({
             UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
             DATABASE_READ_URL: stack.databaseReadUrl,
             CORS_ORIGINS: 'https://app.example',
+            JWT_JWKS: stack.jwtJwks,
           },
         },
       }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { generateSigningKey } from '../../shared/jwk'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -26,9 +27,18 @@ export interface OriginProcess {
 /** Starts the real origin cluster (`origin/main.ts`) as `npm run origin` would, and waits for /health. */
 export async function startOrigin(env: Record<string, string>): Promise<OriginProcess> {
   const port = Number(env.ORIGIN_PORT) || (await freePort())
+  const jwtSigningKey = env.JWT_SIGNING_KEY ?? (await generateSigningKey('test-key')).privateJwk
   const child = spawn(process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env, ORIGIN_PORT: String(port) },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      // Cheap password hashing keeps the suites fast; production uses the default cost.
+      SCRYPT_COST: '1024',
+      JWT_SIGNING_KEY: jwtSigningKey,
+      ...env,
+      ORIGIN_PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: string[] = []

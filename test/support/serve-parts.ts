@@ -1,6 +1,7 @@
 import { ensureReadOnlyUser, resetDatabase } from '../../dev/database'
 import { startPlanetScaleStandIn } from '../../dev/planetscale'
 import { startUpstashStandIn } from '../../dev/upstash'
+import { generateSigningKey } from '../../shared/jwk'
 import { databaseUrl, readOnlyUser, redisUrl } from './env'
 import { startOrigin } from './origin'
 
@@ -16,10 +17,12 @@ const signingSecret = 'edge-suite-signing-secret-0123456789abcdef'
 const upstashToken = 'edge-suite-upstash-token-0123456789'
 const upstash = await startUpstashStandIn({ redisUrl, token: upstashToken })
 const planetscale = await startPlanetScaleStandIn({ mysqlUrl: url })
+const key = await generateSigningKey('edge-suite')
 const origin = await startOrigin({
   EDGE_SIGNING_SECRET: signingSecret,
   ORIGIN_WORKERS: '1',
   DATABASE_URL: url,
+  JWT_SIGNING_KEY: key.privateJwk,
 })
 console.log(
   JSON.stringify({
@@ -31,6 +34,8 @@ console.log(
       `http://${readOnlyUser.user}:${readOnlyUser.password}@`,
     ),
     signingSecret,
+    jwtJwks: key.jwks,
+    jwtPrivateJwk: key.privateJwk,
   }),
 )
 const stop = async () => {

@@ -1,0 +1,69 @@
+import type { MiddlewareHandler } from 'hono'
+import { jwtVerify } from 'jose'
+import { ApiError } from '../../shared/errors'
+import { idPattern } from '../../shared/ids'
+import type { AppEnv } from '../env'
+import { services } from '../services'
+
+const rejected = (description: string) =>
+  new ApiError('unauthorized', `Access token rejected: ${description}`, {
+    headers: {
+      'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"`,
+    },
+  })
+
+/**
+ * Verifies a bearer access token with the public keys only (the edge can never mint one):
+ * EdDSA alone, so `alg: none` and HS256-with-the-public-key are refused; issuer, audience,
+ * expiry and not-before are checked. A request without a token stays anonymous; one with a
+ * bad token is 401 — never silently downgraded.
+ */
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set('userId', '')
+    const header = c.req.header('authorization')
+    if (!header) return next()
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header)
+    if (!match?.[1]) throw rejected('malformed Authorization header')
+    const config = c.var.config
+    let subject: string | undefined
+    try {
+      const { payload } = await jwtVerify(match[1], services(config).jwks, {
+        algorithms: ['EdDSA'],
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        clockTolerance: 5,
+        requiredClaims: ['exp', 'sub'],
+      })
+      subject = payload.sub
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? ''
+      throw rejected(
+        code === 'ERR_JWT_EXPIRED'
+          ? 'expired'
+          : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+            ? 'claim check failed'
+            : 'invalid',
+      )
+    }
+    if (!subject || !idPattern.test(subject)) throw rejected('invalid subject')
+    c.set('userId', subject)
+    return next()
+  }
+}
+
+/** For routes that need a signed-in user. */
+export function requireAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!c.var.userId) {
+      throw new ApiError(
+        'unauthorized',
+        'Sign in first: send Authorization: Bearer <access token>',
+        {
+          headers: { 'WWW-Authenticate': 'Bearer' },
+        },
+      )
+    }
+    return next()
+  }
+}

@@ -1,0 +1,65 @@
+import { Hono } from 'hono'
+import { routes, toProfileDto } from '../../shared/api'
+import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
+import { ApiError } from '../../shared/errors'
+import { getProfile, listProfiles } from '../../shared/queries'
+import { cachedRead } from '../cache'
+import type { AppEnv } from '../env'
+import { rateLimit } from '../middleware/ratelimit'
+import { services } from '../services'
+
+function parse<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } }
+  },
+  value: unknown,
+): T {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  throw new ApiError('bad_request', 'Invalid request', {
+    details: result.error.issues.map((i) => ({
+      path: i.path.map(String).join('.'),
+      message: i.message,
+    })),
+  })
+}
+
+/** Profile reads, answered at the edge from Upstash or, on a miss, the read-only database. */
+export const profileReads = new Hono<AppEnv>()
+
+profileReads.get('/v1/profiles', rateLimit(), async (c) => {
+  const query = parse(routes.listProfiles.request.query, c.req.query())
+  const config = c.var.config
+  return cachedRead(c, {
+    scope: cacheScopes.profileList,
+    key: cacheKeys.profileList(query.cursor ?? '', query.limit),
+    ttlSeconds: config.CACHE_TTL_PROFILE_LIST_SECONDS,
+    notFound: 'No such page',
+    load: async () => {
+      const page = await listProfiles(services(config).readDb, {
+        cursor: query.cursor,
+        limit: query.limit,
+      })
+      return { items: page.items.map(toProfileDto), nextCursor: page.nextCursor }
+    },
+  })
+})
+
+profileReads.get('/v1/profiles/:id', rateLimit(), async (c) => {
+  const { id } = parse(routes.getProfile.request.params, c.req.param())
+  const config = c.var.config
+  return cachedRead(c, {
+    scope: cacheScopes.profile(id),
+    key: cacheKeys.profile(id),
+    ttlSeconds: config.CACHE_TTL_PROFILE_SECONDS,
+    notFound: 'Profile not found',
+    load: async () => {
+      const row = await getProfile(services(config).readDb, id)
+      return row ? toProfileDto(row) : null
+    },
+  })
+})

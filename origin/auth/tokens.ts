@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { and, eq, isNull } from 'drizzle-orm'
+import { importJWK, SignJWT } from 'jose'
+import type { OriginConfig } from '../../shared/config'
+import { ApiError } from '../../shared/errors'
+import { newId } from '../../shared/ids'
+import { refreshTokens } from '../../shared/schema'
+import type { Database } from '../db'
+
+type Db = Database['db']
+type TokenConfig = Pick<
+  OriginConfig,
+  | 'JWT_SIGNING_KEY'
+  | 'JWT_ISSUER'
+  | 'JWT_AUDIENCE'
+  | 'ACCESS_TOKEN_TTL_SECONDS'
+  | 'REFRESH_TOKEN_TTL_DAYS'
+>
+
+export interface Tokens {
+  tokenType: 'Bearer'
+  accessToken: string
+  expiresIn: number
+  refreshToken: string
+  refreshExpiresIn: number
+}
+
+const sha256 = (token: string) => createHash('sha256').update(token).digest('hex')
+const invalid = (message: string) =>
+  new ApiError('unauthorized', message, {
+    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+  })
+
+/**
+ * Access tokens: EdDSA JWTs with `kid`, short-lived. Refresh tokens: 32 random bytes,
+ * stored as SHA-256 only, rotated on every use; presenting a spent one revokes its family.
+ */
+export function tokenIssuer(config: TokenConfig) {
+  const signingKey = importJWK(config.JWT_SIGNING_KEY, 'EdDSA')
+  const refreshTtlSeconds = config.REFRESH_TOKEN_TTL_DAYS * 86_400
+
+  async function accessToken(userId: string): Promise<string> {
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: config.JWT_SIGNING_KEY.kid, typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(config.JWT_ISSUER)
+      .setAudience(config.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setNotBefore('0s')
+      .setExpirationTime(`${config.ACCESS_TOKEN_TTL_SECONDS}s`)
+      .setJti(newId())
+      .sign(await signingKey)
+  }
+
+  async function issue(db: Db, userId: string, familyId: string = newId()): Promise<Tokens> {
+    const refreshToken = randomBytes(32).toString('base64url')
+    const now = new Date()
+    await db.insert(refreshTokens).values({
+      id: newId(),
+      userId,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      expiresAt: new Date(now.getTime() + refreshTtlSeconds * 1000),
+      createdAt: now,
+    })
+    return {
+      tokenType: 'Bearer',
+      accessToken: await accessToken(userId),
+      expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshToken,
+      refreshExpiresIn: refreshTtlSeconds,
+    }
+  }
+
+  async function revokeFamily(db: Db, familyId: string): Promise<void> {
+    await db
+      .update(refreshTokens)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+  }
+
+  /** Spends `presented` and returns a new pair in the same family. */
+  async function rotate(db: Db, presented: string): Promise<Tokens> {
+    const [row] = await db
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, sha256(presented)))
+      .limit(1)
+    if (!row) throw invalid('Unknown refresh token')
+    if (row.revokedAt) throw invalid('Refresh token revoked')
+    if (row.rotatedAt) {
+      await revokeFamily(db, row.familyId)
+      throw invalid('Refresh token already used; every session from this sign-in is revoked')
+    }
+    if (row.expiresAt.getTime() < Date.now()) throw invalid('Refresh token expired')
+    // Only one of two concurrent uses can spend it; the loser is treated as reuse.
+    const [spent] = await db
+      .update(refreshTokens)
+      .set({ rotatedAt: new Date() })
+      .where(
+        and(
+          eq(refreshTokens.id, row.id),
+          isNull(refreshTokens.rotatedAt),
+          isNull(refreshTokens.revokedAt),
+        ),
+      )
+    if ((spent as { affectedRows?: number }).affectedRows !== 1) {
+      await revokeFamily(db, row.familyId)
+      throw invalid('Refresh token already used; every session from this sign-in is revoked')
+    }
+    return issue(db, row.userId, row.familyId)
+  }
+
+  /** Signs out the session `presented` belongs to. Unknown tokens are ignored: no oracle. */
+  async function revoke(db: Db, presented: string): Promise<void> {
+    const [row] = await db
+      .select({ familyId: refreshTokens.familyId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, sha256(presented)))
+      .limit(1)
+    if (row) await revokeFamily(db, row.familyId)
+  }
+
+  return { issue, rotate, revoke }
+}
+export type TokenIssuer = ReturnType<typeof tokenIssuer>

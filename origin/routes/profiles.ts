@@ -1,0 +1,49 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { eq } from 'drizzle-orm'
+import { routes, toProfileDto } from '../../shared/api'
+import { cacheScopes as scopes } from '../../shared/cache-keys'
+import { ApiError } from '../../shared/errors'
+import { profiles } from '../../shared/schema'
+import type { OriginEnv } from '../app'
+import type { Database } from '../db'
+import type { CacheInvalidator } from '../invalidation'
+import { requireUser, validationHook } from './support'
+
+/** Profile writes. Reads are served by the edge, from the cache or the database directly. */
+export function profileRoutes({
+  db,
+  invalidator,
+}: {
+  db: Database['db']
+  invalidator: CacheInvalidator
+}) {
+  const app = new OpenAPIHono<OriginEnv>({ defaultHook: validationHook })
+
+  app.openapi(routes.patchProfile, async (c) => {
+    const userId = requireUser(c)
+    const { id } = c.req.valid('param')
+    const patch = c.req.valid('json')
+    const [existing] = await db
+      .select({ userId: profiles.userId })
+      .from(profiles)
+      .where(eq(profiles.userId, id))
+      .limit(1)
+    if (!existing) throw new ApiError('not_found', 'Profile not found')
+    if (id !== userId) throw new ApiError('forbidden', 'You can only change your own profile')
+    const invalidated = [scopes.profile(id), scopes.profileList]
+    await db.transaction(async (tx) => {
+      await tx
+        .update(profiles)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(eq(profiles.userId, id))
+      // Bump before commit (so a Redis outage aborts the write) and after (so an entry
+      // filled between the two from pre-commit data is orphaned too).
+      await invalidator.bump(invalidated)
+    })
+    await invalidator.bump(invalidated)
+    const [row] = await db.select().from(profiles).where(eq(profiles.userId, id)).limit(1)
+    return c.json(toProfileDto(row!), 200)
+  })
+
+  return app
+}

@@ -1,0 +1,49 @@
+import type { Context } from 'hono'
+import { ApiError } from '../../shared/errors'
+import type { OriginEnv } from '../app'
+
+/** zod-openapi's hook: a body that fails validation is 422, a bad path or query 400, each issue listed. */
+export function validationHook(
+  result: {
+    success: boolean
+    target?: string
+    error?: { issues: Array<{ path: PropertyKey[]; message: string }> }
+  },
+  _c: Context,
+): undefined {
+  if (result.success) return undefined
+  const details = (result.error?.issues ?? []).map((i) => ({
+    path: i.path.map(String).join('.'),
+    message: i.message,
+  }))
+  const isBody = result.target === 'json'
+  throw new ApiError(
+    isBody ? 'unprocessable' : 'bad_request',
+    isBody ? 'Body failed validation' : 'Invalid request',
+    {
+      details,
+    },
+  )
+}
+
+/** The user the edge vouched for, or 401. */
+export function requireUser(c: Context<OriginEnv>): string {
+  const userId = c.var.userId
+  if (!userId) {
+    throw new ApiError('unauthorized', 'Sign in first', {
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    })
+  }
+  return userId
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  for (
+    let e = err as { code?: string; errno?: number; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) return true
+  }
+  return false
+}
