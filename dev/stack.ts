@@ -19,6 +19,8 @@ export interface StackOptions {
   ports: { edge: number; origin: number; upstash: number; planetscale: number }
   originWorkers?: number
   secretsPath?: string
+  /** Extra or overriding edge variables (tests shorten TTLs, for one). */
+  edgeVars?: Record<string, string>
   /** Print each part's output, prefixed with its name. */
   echo?: boolean
   onProgress?: (message: string) => void
@@ -28,6 +30,9 @@ export interface Stack {
   urls: { edge: string; origin: string; upstash: string; planetscale: string }
   origin: ManagedProcess
   edge: ManagedProcess | MiniflareEdge
+  /** The variables the edge runs with, so a test can start a second edge just like it. */
+  edgeVars: Record<string, string>
+  standIns: { upstash: RunningStandIn; planetscale: RunningStandIn }
   secrets: Awaited<ReturnType<typeof devSecrets>>
   stop(): Promise<void>
 }
@@ -94,6 +99,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         `http://${edgeDbUser}:${secrets.edgeDbPassword}@`,
       ),
       CORS_ORIGINS: `http://127.0.0.1:${options.ports.edge},http://localhost:${options.ports.edge}`,
+      ...options.edgeVars,
     }
     let edge: ManagedProcess | MiniflareEdge
     let edgeUrl: string
@@ -154,6 +160,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
       origin,
       edge,
+      edgeVars: vars,
+      standIns: { upstash, planetscale },
       secrets,
       stop,
     }

@@ -82,6 +82,7 @@ export async function cachedRead(
   try {
     body = await options.load()
   } catch (err) {
+    if (err instanceof ApiError) throw err
     // stale-if-error: only an entry of the current generation, so never one a write has replaced.
     if (current) {
       log('warn', 'database unreachable; serving a stale entry', {

@@ -8,15 +8,14 @@ let document: unknown
 
 /** The OpenAPI 3.1 document, built once per isolate from the zod routes in shared/api.ts. */
 function build(): unknown {
-  const registry = new OpenAPIHono().openAPIRegistry
+  const generator = new OpenAPIHono()
+  const registry = generator.openAPIRegistry
   registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
   })
   for (const route of Object.values(routes)) registry.registerPath(route)
-  const generator = new OpenAPIHono()
-  generator.openAPIRegistry.definitions.push(...registry.definitions)
   return generator.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {

@@ -1,0 +1,46 @@
+/** A tiny client for the edge, as an app would call it. */
+export interface ApiResponse<T = unknown> {
+  status: number
+  headers: Headers
+  body: T
+}
+
+export function apiClient(base: string, defaults: { ip?: string } = {}) {
+  return async function api<T = any>(
+    path: string,
+    options: {
+      method?: string
+      token?: string
+      json?: unknown
+      body?: BodyInit
+      headers?: Record<string, string>
+      ip?: string
+    } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers }
+    const ip = options.ip ?? defaults.ip
+    if (ip) headers['cf-connecting-ip'] = ip
+    if (options.token) headers.authorization = `Bearer ${options.token}`
+    let body = options.body
+    if (options.json !== undefined) {
+      headers['content-type'] ??= 'application/json'
+      body = JSON.stringify(options.json)
+    }
+    const res = await fetch(`${base}${path}`, { method: options.method ?? 'GET', headers, body })
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = text ? JSON.parse(text) : null
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T }
+  }
+}
+
+let counter = 0
+/** A fresh client IP per test, so rate-limit buckets never carry over. */
+export const freshIp = () =>
+  `10.${(process.pid >> 8) & 255}.${process.pid & 255}.${++counter % 250}`
+export const freshEmail = (label = 'user') =>
+  `${label}.${Date.now().toString(36)}.${++counter}@example.test`
