@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type MiniflareEdge, startMiniflareEdge } from '../../dev/edge'
+import { type Stack, startStack } from '../../dev/stack'
+import { apiClient, freshEmail, freshIp } from '../support/api'
+import { databaseUrl, redisUrl } from '../support/env'
+import { freePort } from '../support/origin'
+
+let stack: Stack
+let second: MiniflareEdge
+
+beforeAll(async () => {
+  stack = await startStack({
+    edge: 'miniflare',
+    databaseUrl: databaseUrl('plaza_it'),
+    redisUrl,
+    ports: {
+      edge: await freePort(),
+      origin: await freePort(),
+      upstash: await freePort(),
+      planetscale: await freePort(),
+    },
+    originWorkers: 1,
+  })
+  // A second edge process with the same configuration: limits must be shared through Redis.
+  second = await startMiniflareEdge({ vars: stack.edgeVars })
+})
+
+afterAll(async () => {
+  await second?.close()
+  await stack?.stop()
+})
+
+async function profileId(): Promise<string> {
+  const res = await apiClient(stack.urls.edge)('/v1/auth/register', {
+    method: 'POST',
+    ip: freshIp(),
+    json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Limited' },
+  })
+  return res.body.user.id
+}
+
+describe('rate limits', () => {
+  it('lets exactly 100 anonymous requests a minute through, then answers 429 with the headers', async () => {
+    const id = await profileId()
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    for (let i = 1; i <= 100; i++) {
+      const res = await api(`/v1/profiles/${id}`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('ratelimit-limit')).toBe('100')
+      expect(res.headers.get('ratelimit-remaining')).toBe(String(100 - i))
+    }
+    const refused = await api(`/v1/profiles/${id}`)
+    expect(refused.status).toBe(429)
+    expect(refused.body.error.code).toBe('rate_limited')
+    expect(refused.headers.get('ratelimit-limit')).toBe('100')
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0')
+    const reset = Number(refused.headers.get('ratelimit-reset'))
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    expect(reset).toBeGreaterThan(0)
+    expect(reset).toBeLessThanOrEqual(60)
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+  })
+
+  it('shares one limit across two edge processes', async () => {
+    const id = await profileId()
+    const ip = freshIp()
+    const edges = [apiClient(stack.urls.edge, { ip }), apiClient(second.url, { ip })]
+    const statuses: number[] = []
+    for (let i = 0; i < 101; i++) statuses.push((await edges[i % 2]!(`/v1/profiles/${id}`)).status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(100)
+    expect(statuses[100]).toBe(429)
+  })
+
+  it('limits sign-in attempts per email across IPs, and per IP across emails', async () => {
+    const api = apiClient(stack.urls.edge)
+    const email = freshEmail('target')
+    const attempts = []
+    for (let i = 0; i < 11; i++) {
+      attempts.push(
+        (
+          await api('/v1/auth/login', {
+            method: 'POST',
+            ip: freshIp(),
+            json: { email, password: `guess-${i}-xxxxx` },
+          })
+        ).status,
+      )
+    }
+    expect(attempts.slice(0, 10).every((s) => s === 401)).toBe(true)
+    expect(attempts[10]).toBe(429)
+
+    const ip = freshIp()
+    const fromOneIp = []
+    for (let i = 0; i < 11; i++) {
+      fromOneIp.push(
+        (
+          await api('/v1/auth/login', {
+            method: 'POST',
+            ip,
+            json: { email: freshEmail(), password: 'whatever-123' },
+          })
+        ).status,
+      )
+    }
+    expect(fromOneIp.slice(0, 10).every((s) => s === 401)).toBe(true)
+    expect(fromOneIp[10]).toBe(429)
+  })
+
+  it('gives a signed-in user the per-user budget', async () => {
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const reg = await api('/v1/auth/register', {
+      method: 'POST',
+      json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Budget' },
+    })
+    const me = await api('/v1/me', { token: reg.body.tokens.accessToken })
+    expect(me.status).toBe(200)
+    expect(me.headers.get('ratelimit-limit')).toBe('600')
+  })
+})
