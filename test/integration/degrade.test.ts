@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Stack, startStack } from '../../dev/stack'
+import { apiClient, freshEmail, freshIp } from '../support/api'
+import { databaseUrl } from '../support/env'
+import { freePort } from '../support/origin'
+import { privateRedis } from '../support/redis-server'
+
+// Faults, one part at a time, on a stack with its own Redis (so stopping it disturbs no one)
+// and a 1 s profile TTL (so stale-if-error can be seen without waiting five minutes).
+let stack: Stack
+let redis: Awaited<ReturnType<typeof privateRedis>>
+let api: ReturnType<typeof apiClient>
+
+beforeAll(async () => {
+  redis = await privateRedis()
+  stack = await startStack({
+    edge: 'miniflare',
+    databaseUrl: databaseUrl('plaza_it'),
+    redisUrl: redis.url,
+    ports: {
+      edge: await freePort(),
+      origin: await freePort(),
+      upstash: await freePort(),
+      planetscale: await freePort(),
+    },
+    originWorkers: 1,
+    edgeVars: { CACHE_TTL_PROFILE_SECONDS: '1' },
+  })
+  api = apiClient(stack.urls.edge, { ip: freshIp() })
+})
+
+afterAll(async () => {
+  await stack?.stop()
+  await redis?.stop()
+})
+
+async function register() {
+  const res = await api('/v1/auth/register', {
+    method: 'POST',
+    ip: freshIp(),
+    json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Faulty' },
+  })
+  expect(res.status).toBe(201)
+  return { id: res.body.user.id as string, token: res.body.tokens.accessToken as string }
+}
+
+describe('degrading, not falling over', () => {
+  it('Redis down: reads bypass the cache, limits fail open (logged and counted), writes refuse cleanly', async () => {
+    const user = await register()
+    expect((await api(`/v1/profiles/${user.id}`)).headers.get('x-cache')).toBe('MISS')
+    await redis.stop()
+    try {
+      const read = await api(`/v1/profiles/${user.id}`)
+      expect(read.status).toBe(200)
+      expect(read.headers.get('x-cache')).toBe('BYPASS')
+      expect(read.body.displayName).toBe('Faulty')
+      // The in-isolate limiter still counts.
+      expect(read.headers.get('ratelimit-limit')).toBe('100')
+      const health = await api('/health')
+      expect(health.status).toBe(503)
+      expect(health.body.parts.edge.rateLimitFailOpen).toBeGreaterThan(0)
+      // A write cannot invalidate the cache, so it is refused and nothing changes.
+      const write = await api(`/v1/profiles/${user.id}`, {
+        method: 'PATCH',
+        token: user.token,
+        json: { bio: 'lost?' },
+      })
+      expect(write.status).toBe(503)
+      expect(write.headers.get('retry-after')).toBeTruthy()
+      expect((await api(`/v1/profiles/${user.id}`)).body.bio).toBe('')
+    } finally {
+      await redis.start()
+    }
+    let back = await api(`/v1/profiles/${user.id}`)
+    for (let i = 0; i < 30 && back.headers.get('x-cache') === 'BYPASS'; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      back = await api(`/v1/profiles/${user.id}`)
+    }
+    expect(['MISS', 'HIT']).toContain(back.headers.get('x-cache'))
+  })
+
+  it('origin down: cached reads keep answering, writes get 503 with Retry-After; the database down: STALE', async () => {
+    const user = await register()
+    expect((await api(`/v1/profiles/${user.id}`)).headers.get('x-cache')).toBe('MISS')
+    await stack.origin.stop()
+    const cached = await api(`/v1/profiles/${user.id}`)
+    expect(cached.status).toBe(200)
+    expect(cached.headers.get('x-cache')).toBe('HIT')
+    const write = await api(`/v1/profiles/${user.id}`, {
+      method: 'PATCH',
+      token: user.token,
+      json: { bio: 'x' },
+    })
+    expect(write.status).toBe(503)
+    expect(write.headers.get('retry-after')).toBe('5')
+    expect(write.body.error.code).toBe('unavailable')
+
+    // Past the 1 s TTL with the database unreachable too: the last good copy, marked STALE.
+    await new Promise((r) => setTimeout(r, 1_200))
+    await stack.standIns.planetscale.close()
+    const stale = await api(`/v1/profiles/${user.id}`)
+    expect(stale.status).toBe(200)
+    expect(stale.headers.get('x-cache')).toBe('STALE')
+    expect(stale.body).toEqual(cached.body)
+    // Nothing cached for this one: a clear 503, not a wrong answer.
+    const unknown = await api('/v1/profiles/01JD3Q6Z8Y0000000000000000')
+    expect(unknown.status).toBe(503)
+    expect(unknown.headers.get('retry-after')).toBe('5')
+  })
+})
