@@ -44,6 +44,7 @@ const text = (max: number) =>
     .string()
     .trim()
     .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
 
 export const Email = z

@@ -90,7 +90,7 @@ describe('origin trust boundary', () => {
     const headers = await sign('/v1/logged')
     await fetch(`${origin.url}/v1/logged`, {
       method: 'POST',
-      headers: { ...headers, 'x-request-id': 'req-logged-123' },
+      headers: { ...headers, 'x-request-id': 'req-logged-123', 'content-type': 'application/json' },
       body: '{"x":1}',
     })
     await new Promise((r) => setTimeout(r, 200))
