@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { createServer } from 'node:net'
 
 export interface ManagedProcess {
   name: string
@@ -101,4 +102,16 @@ export async function stopLeftovers(pidFile: string, log: (m: string) => void): 
 export async function recordPids(pidFile: string, processes: ManagedProcess[]): Promise<void> {
   const { writeFile } = await import('node:fs/promises')
   await writeFile(pidFile, JSON.stringify(processes.map((p) => p.child.pid).filter(Boolean)))
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  server.close()
+  await once(server, 'close')
+  return port
 }

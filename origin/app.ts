@@ -100,7 +100,7 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
     parallelism: config.SCRYPT_PARALLELISM,
   }
   app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
-  app.route('/', profileRoutes({ db, invalidator }))
+  app.route('/', profileRoutes({ db, read: database.db, invalidator }))
 
   app.notFound(notFound)
   app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))

@@ -3,21 +3,31 @@ import { eq } from 'drizzle-orm'
 import { routes, toProfileDto } from '../../shared/api'
 import { cacheScopes as scopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
+import { getProfile } from '../../shared/queries'
 import { profiles } from '../../shared/schema'
 import type { OriginEnv } from '../app'
 import type { Database } from '../db'
 import type { CacheInvalidator } from '../invalidation'
 import { requireUser, validationHook } from './support'
 
-/** Profile writes. Reads are served by the edge, from the cache or the database directly. */
-export function profileRoutes({
-  db,
-  invalidator,
-}: {
+/**
+ * Profile writes. Reads are normally answered by the edge (cache, then the database); the
+ * origin's own read is for signed internal callers and is the "origin directly" baseline.
+ */
+export function profileRoutes(deps: {
   db: Database['db']
+  read: Database['db']
   invalidator: CacheInvalidator
 }) {
+  const { db, read, invalidator } = deps
   const app = new OpenAPIHono<OriginEnv>({ defaultHook: validationHook })
+
+  app.openapi(routes.getProfile, async (c) => {
+    const { id } = c.req.valid('param')
+    const row = await getProfile(read, id)
+    if (!row) throw new ApiError('not_found', 'Profile not found')
+    return c.json(toProfileDto(row), 200)
+  })
 
   app.openapi(routes.patchProfile, async (c) => {
     const userId = requireUser(c)

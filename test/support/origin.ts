@@ -1,21 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { generateSigningKey } from '../../shared/jwk'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  server.close()
-  await once(server, 'close')
-  return port
-}
+import { freePort } from '../../dev/processes'
+
+export { freePort }
 
 export interface OriginProcess {
   url: string

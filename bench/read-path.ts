@@ -1,0 +1,232 @@
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import autocannon from 'autocannon'
+import { Miniflare } from 'miniflare'
+import mysql from 'mysql2/promise'
+import { freePort } from '../dev/processes'
+import { type Stack, startStack } from '../dev/stack'
+import { newId } from '../shared/ids'
+import { signRequest } from '../shared/signature'
+
+/**
+ * The read path, one run, one harness: cached GET /v1/profiles/:id through the edge (HIT
+ * and MISS), the origin directly, a bare Hono Worker returning a constant, and the guides'
+ * Express + ioredis + mysql2 cache-aside design. Throughput with 50 connections; then
+ * unloaded latency (one request at a time) to isolate the edge's own work on a HIT.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url))
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const duration = Number(process.env.BENCH_SECONDS ?? 10)
+const probeCount = Number(process.env.BENCH_PROBES ?? 1000)
+
+export interface Row {
+  name: string
+  reqPerSec: number
+  p50: number
+  p99: number
+  failed: number
+}
+
+async function load(name: string, options: autocannon.Options, expect = 200): Promise<Row> {
+  process.stdout.write(`  ${name}… `)
+  const r = await autocannon({ connections, duration, ...options })
+  const other = Object.entries(r.statusCodeStats ?? {})
+    .filter(([code]) => Number(code) !== expect)
+    .reduce((n, [, s]) => n + (s.count ?? 0), 0)
+  const row = {
+    name,
+    reqPerSec: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failed: r.errors + r.timeouts + other,
+  }
+  console.log(`${row.reqPerSec} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.failed} failed`)
+  return row
+}
+
+/** Median and p99 of `count` sequential requests, in ms with µs precision. */
+async function probe(
+  count: number,
+  send: () => Promise<unknown>,
+): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 50; i++) await send()
+  const times: number[] = []
+  for (let i = 0; i < count; i++) {
+    const t = performance.now()
+    await send()
+    times.push(performance.now() - t)
+  }
+  times.sort((a, b) => a - b)
+  const at = (q: number) =>
+    Math.round((times[Math.floor(q * (times.length - 1))] ?? 0) * 1000) / 1000
+  return { p50: at(0.5), p99: at(0.99) }
+}
+
+async function seedProfiles(databaseUrl: string, count: number): Promise<string[]> {
+  const db = await mysql.createConnection({ uri: databaseUrl })
+  const ids: string[] = []
+  const now = new Date()
+  for (let done = 0; done < count; done += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - done) }, () => newId())
+    ids.push(...batch)
+    await db.query('INSERT INTO users (id, email, password_hash, created_at) VALUES ?', [
+      batch.map((id) => [id, `${id.toLowerCase()}@bench.test`, 'x', now]),
+    ])
+    await db.query(
+      'INSERT INTO profiles (user_id, display_name, bio, created_at, updated_at) VALUES ?',
+      [batch.map((id) => [id, 'Bench User', 'x'.repeat(200), now, now])],
+    )
+  }
+  await db.end()
+  return ids
+}
+
+async function startBare(): Promise<{ url: string; close: () => Promise<void> }> {
+  const outdir = join(root, '.dev', 'bare-build')
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, 'node_modules/wrangler/bin/wrangler.js'),
+      'deploy',
+      '--dry-run',
+      '--config',
+      'bench/bare/wrangler.toml',
+      '--outdir',
+      outdir,
+    ],
+    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  )
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(outdir, 'worker.js'),
+    compatibilityDate: '2026-04-20',
+    host: '127.0.0.1',
+    port: 0,
+    cf: false,
+  })
+  const url = (await mf.ready).toString().replace(/\/$/, '')
+  return { url, close: () => mf.dispose() }
+}
+
+async function startExpress(databaseUrl: string, redisUrl: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-express.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string]
+  return {
+    url: (JSON.parse(line) as { url: string }).url,
+    close: async () => {
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
+}
+
+export async function benchReadPath(): Promise<{
+  rows: Row[]
+  latency: Record<string, { p50: number; p99: number }>
+}> {
+  const databaseUrl = process.env.BENCH_DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza_bench'
+  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+  const { resetDatabase } = await import('../dev/database')
+  await resetDatabase(databaseUrl)
+  const stack: Stack = await startStack({
+    edge: 'miniflare',
+    databaseUrl,
+    redisUrl,
+    ports: {
+      edge: await freePort(),
+      origin: await freePort(),
+      upstash: await freePort(),
+      planetscale: await freePort(),
+    },
+    originWorkers: 2,
+    // The limiter still runs (and costs its round trip) but never refuses the benchmark.
+    edgeVars: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000' },
+  })
+  const bare = await startBare()
+  const baseline = await startExpress(databaseUrl, redisUrl)
+  const rows: Row[] = []
+  const latency: Record<string, { p50: number; p99: number }> = {}
+  try {
+    console.log(`  seeding ${40_000} profiles…`)
+    const ids = await seedProfiles(databaseUrl, 40_000)
+    const hot = ids[0]!
+    await fetch(`${stack.urls.edge}/v1/profiles/${hot}`)
+    await fetch(`${baseline.url}/v1/profiles/${hot}`)
+    let missCursor = 1
+    let baselineCursor = 20_001
+    const path = (id: string) => `/v1/profiles/${id}`
+    const signed = await signRequest(stack.secrets.edgeSigningSecret, {
+      method: 'GET',
+      pathWithQuery: path(hot),
+      userId: '',
+      body: new Uint8Array(),
+    })
+
+    rows.push(await load('bare Hono Worker (constant)', { url: `${bare.url}${path(hot)}` }))
+    rows.push(await load('edge HIT', { url: `${stack.urls.edge}${path(hot)}` }))
+    rows.push(
+      await load('edge MISS (every request a new profile)', {
+        url: stack.urls.edge,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({ ...req, path: path(ids[missCursor++ % 20_000] ?? hot) }),
+          },
+        ],
+      }),
+    )
+    rows.push(
+      await load('origin directly (signed, MySQL every time)', {
+        url: `${stack.urls.origin}${path(hot)}`,
+        headers: signed,
+      }),
+    )
+    rows.push(await load('Express + ioredis + mysql2, HIT', { url: `${baseline.url}${path(hot)}` }))
+    rows.push(
+      await load('Express + ioredis + mysql2, MISS', {
+        url: baseline.url,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({ ...req, path: path(ids[baselineCursor++] ?? hot) }),
+          },
+        ],
+      }),
+    )
+
+    console.log(`  unloaded latency, ${probeCount} sequential requests each…`)
+    latency['bare Worker'] = await probe(probeCount, () =>
+      fetch(`${bare.url}${path(hot)}`).then((r) => r.arrayBuffer()),
+    )
+    latency['edge HIT'] = await probe(probeCount, () =>
+      fetch(`${stack.urls.edge}${path(hot)}`).then((r) => r.arrayBuffer()),
+    )
+    const { Redis } = await import('@upstash/redis')
+    const { Ratelimit } = await import('@upstash/ratelimit')
+    const upstash = new Redis({ url: stack.urls.upstash, token: stack.secrets.upstashToken })
+    latency['Upstash pipeline GET+GET'] = await probe(probeCount, () =>
+      upstash.pipeline().get('plaza:v1:gen:x').get('plaza:v1:profile:x').exec(),
+    )
+    const limiter = new Ratelimit({
+      redis: upstash,
+      limiter: Ratelimit.slidingWindow(1e9, '60 s'),
+      prefix: 'bench:rl',
+    })
+    latency['Upstash rate-limit EVALSHA'] = await probe(probeCount, () => limiter.limit('probe'))
+    for (const [name, l] of Object.entries(latency))
+      console.log(`    ${name}: p50 ${l.p50} ms, p99 ${l.p99} ms`)
+  } finally {
+    await baseline.close()
+    await bare.close()
+    await stack.stop()
+  }
+  return { rows, latency }
+}
