@@ -147,6 +147,7 @@ export async function benchReadPath(): Promise<{
       planetscale: await freePort(),
     },
     originWorkers: 2,
+    standInsInOwnProcess: true,
     // The limiter still runs (and costs its round trip) but never refuses the benchmark.
     edgeVars: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000' },
   })

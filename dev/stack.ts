@@ -1,5 +1,7 @@
+import { once } from 'node:events'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { applyMigrations, ensureReadOnlyUser, redact } from './database'
 import type { MiniflareEdge } from './edge'
@@ -19,6 +21,8 @@ export interface StackOptions {
   ports: { edge: number; origin: number; upstash: number; planetscale: number }
   originWorkers?: number
   secretsPath?: string
+  /** Run the stand-ins in a process of their own (benchmarks), not in this one (tests count their requests). */
+  standInsInOwnProcess?: boolean
   /** Extra or overriding edge variables (tests shorten TTLs, for one). */
   edgeVars?: Record<string, string>
   /** Print each part's output, prefixed with its name. */
@@ -58,17 +62,52 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureReadOnlyUser(options.databaseUrl, edgeDbUser, secrets.edgeDbPassword)
 
     progress('starting the Upstash and PlanetScale stand-ins')
-    const upstash: RunningStandIn = await startUpstashStandIn({
-      redisUrl: options.redisUrl,
-      token: secrets.upstashToken,
-      port: options.ports.upstash,
-    })
-    cleanups.push(() => upstash.close())
-    const planetscale = await startPlanetScaleStandIn({
-      mysqlUrl: options.databaseUrl,
-      port: options.ports.planetscale,
-    })
-    cleanups.push(() => planetscale.close())
+    let upstash: RunningStandIn
+    let planetscale: RunningStandIn
+    if (options.standInsInOwnProcess) {
+      const child = spawnManaged(
+        'stand-ins',
+        process.execPath,
+        ['--import', 'tsx', 'dev/standins.ts'],
+        {
+          cwd: root,
+          echo: options.echo,
+          env: {
+            ...process.env,
+            REDIS_URL: options.redisUrl,
+            UPSTASH_TOKEN: secrets.upstashToken,
+            UPSTASH_PORT: String(options.ports.upstash),
+            PLANETSCALE_PORT: String(options.ports.planetscale),
+            PLANETSCALE_MYSQL_URL: options.databaseUrl,
+          },
+        },
+      )
+      cleanups.push(() => child.stop())
+      const [line] = (await once(createInterface({ input: child.child.stdout! }), 'line')) as [
+        string,
+      ]
+      const urls = JSON.parse(line) as { upstash: string; planetscale: string }
+      const remote = (url: string): RunningStandIn => ({
+        url,
+        port: Number(new URL(url).port),
+        requests: Number.NaN,
+        close: () => child.stop().then(() => {}),
+      })
+      upstash = remote(urls.upstash)
+      planetscale = remote(urls.planetscale)
+    } else {
+      upstash = await startUpstashStandIn({
+        redisUrl: options.redisUrl,
+        token: secrets.upstashToken,
+        port: options.ports.upstash,
+      })
+      cleanups.push(() => upstash.close())
+      planetscale = await startPlanetScaleStandIn({
+        mysqlUrl: options.databaseUrl,
+        port: options.ports.planetscale,
+      })
+      cleanups.push(() => planetscale.close())
+    }
 
     progress('starting the origin cluster')
     const originUrl = `http://127.0.0.1:${options.ports.origin}`

@@ -10,7 +10,8 @@ interface Entry {
   gen: number
   storedAt: number
   etag: string
-  body: unknown
+  /** The response body, already serialized: a HIT sends it as it is. */
+  text: string
 }
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS'
@@ -23,14 +24,14 @@ async function etagOf(gen: number, text: string): Promise<string> {
   return `W/"${gen}-${hex}"`
 }
 
-function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, body: unknown): Response {
+function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: string): Response {
   c.header('x-cache', status)
   c.header('ETag', etag)
   // Browsers revalidate every time (cheap with If-None-Match), so no client ever sees an old copy.
   c.header('Cache-Control', 'no-cache')
   const match = c.req.header('if-none-match')
   if (match && match.split(',').some((t) => t.trim() === etag)) return c.body(null, 304)
-  return c.json(body as object, 200)
+  return c.body(text, 200, { 'content-type': 'application/json' })
 }
 
 /**
@@ -71,12 +72,13 @@ export async function cachedRead(
     })
     const body = await options.load()
     if (body === null) throw new ApiError('not_found', options.notFound)
-    return respond(c, 'BYPASS', await etagOf(0, JSON.stringify(body)), body)
+    const text = JSON.stringify(body)
+    return respond(c, 'BYPASS', await etagOf(0, text), text)
   }
 
-  const current = entry && entry.gen === gen ? entry : null
+  const current = entry && entry.gen === gen && typeof entry.text === 'string' ? entry : null
   if (current && Date.now() - current.storedAt < options.ttlSeconds * 1000) {
-    return respond(c, 'HIT', current.etag, current.body)
+    return respond(c, 'HIT', current.etag, current.text)
   }
   let body: unknown | null
   try {
@@ -89,7 +91,7 @@ export async function cachedRead(
         requestId: c.var.requestId,
         ...errorFields(err),
       })
-      return respond(c, 'STALE', current.etag, current.body)
+      return respond(c, 'STALE', current.etag, current.text)
     }
     throw new ApiError('unavailable', 'The database is unreachable; retry shortly', {
       headers: { 'Retry-After': '5' },
@@ -98,12 +100,12 @@ export async function cachedRead(
   if (body === null) throw new ApiError('not_found', options.notFound)
   const text = JSON.stringify(body)
   const etag = await etagOf(gen, text)
-  const stored: Entry = { gen, storedAt: Date.now(), etag, body }
+  const stored: Entry = { gen, storedAt: Date.now(), etag, text }
   const fill = redis
     .set(options.key, stored, { ex: options.ttlSeconds + config.CACHE_STALE_SECONDS })
     .catch((err: unknown) =>
       log('warn', 'cache fill failed', { requestId: c.var.requestId, ...errorFields(err) }),
     )
   c.executionCtx.waitUntil(fill)
-  return respond(c, 'MISS', etag, body)
+  return respond(c, 'MISS', etag, text)
 }

@@ -53,6 +53,10 @@ app.use(async (c, next) => {
 })
 
 app.get('/health', health())
+app.get('/.well-known/jwks.json', (c) => {
+  c.header('Cache-Control', 'public, max-age=300')
+  return c.json(c.var.config.JWT_JWKS)
+})
 app.get('/openapi.json', openapiDocument())
 app.get('/docs', apiDocs())
 

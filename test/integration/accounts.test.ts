@@ -199,6 +199,9 @@ describe('accounts and profiles, as a client sees them', () => {
     expect(Object.keys(doc.body.paths['/v1/profiles/{id}'].patch.responses)).toEqual(
       expect.arrayContaining(['200', '401', '403', '404', '422', '429']),
     )
+    const jwks = await api('/.well-known/jwks.json')
+    expect(jwks.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519' })
+    expect(jwks.body.keys[0].d).toBeUndefined()
     const page = await fetch(`${stack.urls.edge}/docs`)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('/openapi.json')

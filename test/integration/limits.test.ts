@@ -107,6 +107,22 @@ describe('rate limits', () => {
     expect(fromOneIp[10]).toBe(429)
   })
 
+  it('applies a per-route override from RATE_LIMIT_ROUTES', async () => {
+    const id = await profileId()
+    const tight = await startMiniflareEdge({
+      vars: { ...stack.edgeVars, RATE_LIMIT_ROUTES: JSON.stringify({ 'GET /v1/profiles/:id': 3 }) },
+    })
+    try {
+      const api = apiClient(tight.url, { ip: freshIp() })
+      const statuses = []
+      for (let i = 0; i < 4; i++) statuses.push((await api(`/v1/profiles/${id}`)).status)
+      expect(statuses).toEqual([200, 200, 200, 429])
+      expect((await api('/v1/profiles?limit=1')).headers.get('ratelimit-limit')).toBe('100')
+    } finally {
+      await tight.close()
+    }
+  })
+
   it('gives a signed-in user the per-user budget', async () => {
     const api = apiClient(stack.urls.edge, { ip: freshIp() })
     const reg = await api('/v1/auth/register', {
