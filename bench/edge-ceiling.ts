@@ -1,5 +1,6 @@
 import autocannon from 'autocannon'
 import { startMiniflareEdge } from '../dev/edge'
+import { generateSigningKey } from '../shared/jwk'
 import type { BenchResult } from './standins'
 
 /**
@@ -11,8 +12,10 @@ export async function benchEdgeCeiling(
   connections: number,
   duration: number,
 ): Promise<BenchResult> {
+  const { jwks } = await generateSigningKey('bench')
   const edge = await startMiniflareEdge({
     vars: {
+      JWT_JWKS: jwks,
       ORIGIN_URL: 'http://127.0.0.1:1',
       EDGE_SIGNING_SECRET: 'bench-secret-0123456789abcdef0123456789',
       UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
