@@ -30,7 +30,7 @@ function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: st
   // Browsers revalidate every time (cheap with If-None-Match), so no client ever sees an old copy.
   c.header('Cache-Control', 'no-cache')
   const match = c.req.header('if-none-match')
-  if (match && match.split(',').some((t) => t.trim() === etag)) return c.body(null, 304)
+  if (match?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304)
   return c.body(text, 200, { 'content-type': 'application/json' })
 }
 
