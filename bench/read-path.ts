@@ -7,7 +7,6 @@ import { promisify } from 'node:util'
 import autocannon from 'autocannon'
 import { Miniflare } from 'miniflare'
 import mysql from 'mysql2/promise'
-import { freePort } from '../dev/processes'
 import { type Stack, startStack } from '../dev/stack'
 import { newId } from '../shared/ids'
 import { signRequest } from '../shared/signature'
@@ -140,12 +139,6 @@ export async function benchReadPath(): Promise<{
     edge: 'miniflare',
     databaseUrl,
     redisUrl,
-    ports: {
-      edge: await freePort(),
-      origin: await freePort(),
-      upstash: await freePort(),
-      planetscale: await freePort(),
-    },
     originWorkers: 2,
     standInsInOwnProcess: true,
     // The limiter still runs (and costs its round trip) but never refuses the benchmark.

@@ -7,7 +7,7 @@ import { applyMigrations, ensureReadOnlyUser, redact } from './database'
 import type { MiniflareEdge } from './edge'
 import type { RunningStandIn } from './http'
 import { startPlanetScaleStandIn } from './planetscale'
-import { type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
+import { freePort, type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
 import { checkServices, devSecrets } from './services'
 import { startUpstashStandIn } from './upstash'
 
@@ -18,7 +18,8 @@ export interface StackOptions {
   edge: 'wrangler' | 'miniflare'
   databaseUrl: string
   redisUrl: string
-  ports: { edge: number; origin: number; upstash: number; planetscale: number }
+  /** Where each part listens; any left out gets a free port (tests, benchmarks). */
+  ports?: Partial<Record<'edge' | 'origin' | 'upstash' | 'planetscale', number>>
   originWorkers?: number
   secretsPath?: string
   /** Run the stand-ins in a process of their own (benchmarks), not in this one (tests count their requests). */
@@ -44,7 +45,14 @@ export interface Stack {
 const edgeDbUser = 'plaza_edge'
 
 /** Brings up every part of Plaza on this machine, in dependency order. */
-export async function startStack(options: StackOptions): Promise<Stack> {
+export async function startStack(requested: StackOptions): Promise<Stack> {
+  const ports = {
+    edge: requested.ports?.edge ?? (await freePort()),
+    origin: requested.ports?.origin ?? (await freePort()),
+    upstash: requested.ports?.upstash ?? (await freePort()),
+    planetscale: requested.ports?.planetscale ?? (await freePort()),
+  }
+  const options = { ...requested, ports }
   const progress = options.onProgress ?? (() => {})
   const cleanups: Array<() => Promise<unknown>> = []
   const stop = async () => {

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Stack, startStack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
 import { databaseUrl, redisUrl } from '../support/env'
-import { freePort } from '../support/origin'
 
 let stack: Stack
 let api: ReturnType<typeof apiClient>
@@ -12,12 +11,6 @@ beforeAll(async () => {
     edge: 'miniflare',
     databaseUrl: databaseUrl('plaza_it'),
     redisUrl,
-    ports: {
-      edge: await freePort(),
-      origin: await freePort(),
-      upstash: await freePort(),
-      planetscale: await freePort(),
-    },
     originWorkers: 2,
   })
   api = apiClient(stack.urls.edge)

@@ -5,7 +5,6 @@ import { type Stack, startStack } from '../../dev/stack'
 import { generateSigningKey } from '../../shared/jwk'
 import { apiClient, freshEmail, freshIp } from '../support/api'
 import { databaseUrl, redisUrl } from '../support/env'
-import { freePort } from '../support/origin'
 
 let stack: Stack
 let db: mysql.Connection
@@ -20,12 +19,6 @@ beforeAll(async () => {
     edge: 'miniflare',
     databaseUrl: databaseUrl('plaza_it'),
     redisUrl,
-    ports: {
-      edge: await freePort(),
-      origin: await freePort(),
-      upstash: await freePort(),
-      planetscale: await freePort(),
-    },
     originWorkers: 1,
   })
   db = await mysql.createConnection({ uri: databaseUrl('plaza_it') })

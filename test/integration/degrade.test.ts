@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Stack, startStack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
 import { databaseUrl } from '../support/env'
-import { freePort } from '../support/origin'
 import { privateRedis } from '../support/redis-server'
 
 // Faults, one part at a time, on a stack with its own Redis (so stopping it disturbs no one)
@@ -17,12 +16,6 @@ beforeAll(async () => {
     edge: 'miniflare',
     databaseUrl: databaseUrl('plaza_it'),
     redisUrl: redis.url,
-    ports: {
-      edge: await freePort(),
-      origin: await freePort(),
-      upstash: await freePort(),
-      planetscale: await freePort(),
-    },
     originWorkers: 1,
     edgeVars: { CACHE_TTL_PROFILE_SECONDS: '1' },
   })

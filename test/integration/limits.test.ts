@@ -3,7 +3,6 @@ import { type MiniflareEdge, startMiniflareEdge } from '../../dev/edge'
 import { type Stack, startStack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
 import { databaseUrl, redisUrl } from '../support/env'
-import { freePort } from '../support/origin'
 
 let stack: Stack
 let second: MiniflareEdge
@@ -13,12 +12,6 @@ beforeAll(async () => {
     edge: 'miniflare',
     databaseUrl: databaseUrl('plaza_it'),
     redisUrl,
-    ports: {
-      edge: await freePort(),
-      origin: await freePort(),
-      upstash: await freePort(),
-      planetscale: await freePort(),
-    },
     originWorkers: 1,
   })
   // A second edge process with the same configuration: limits must be shared through Redis.

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Stack, startStack } from '../../dev/stack'
 import { databaseUrl } from '../support/env'
-import { freePort } from '../support/origin'
 import { privateRedis } from '../support/redis-server'
 
 // The whole stack as `npm run dev` starts it (edge in Miniflare instead of wrangler dev's proxy).
@@ -14,12 +13,6 @@ beforeAll(async () => {
     edge: 'miniflare',
     databaseUrl: databaseUrl('plaza_it'),
     redisUrl: redis.url,
-    ports: {
-      edge: await freePort(),
-      origin: await freePort(),
-      upstash: await freePort(),
-      planetscale: await freePort(),
-    },
     originWorkers: 2,
   })
 })
