@@ -50,3 +50,13 @@ export class ApiError extends Error {
     return { error }
   }
 }
+
+/** A failed zod validation as Plaza's error: each issue listed with its field path. */
+export function validationError(
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+  code: 'bad_request' | 'unprocessable' = 'bad_request',
+  message = 'Invalid request',
+): ApiError {
+  const details = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }))
+  return new ApiError(code, message, { details })
+}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { routes, toProfileDto } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
-import { ApiError } from '../../shared/errors'
+import { validationError } from '../../shared/errors'
 import { getProfile, listProfiles } from '../../shared/queries'
 import { cachedRead } from '../cache'
 import type { AppEnv } from '../env'
@@ -20,12 +20,7 @@ function parse<T>(
 ): T {
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  throw new ApiError('bad_request', 'Invalid request', {
-    details: result.error.issues.map((i) => ({
-      path: i.path.map(String).join('.'),
-      message: i.message,
-    })),
-  })
+  throw validationError(result.error.issues)
 }
 
 /** Profile reads, answered at the edge from Upstash or, on a miss, the read-only database. */

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { ApiError } from '../../shared/errors'
+import { ApiError, validationError } from '../../shared/errors'
 import type { OriginEnv } from '../app'
 
 /** zod-openapi's hook: a body that fails validation is 422, a bad path or query 400, each issue listed. */
@@ -12,18 +12,10 @@ export function validationHook(
   _c: Context,
 ): undefined {
   if (result.success) return undefined
-  const details = (result.error?.issues ?? []).map((i) => ({
-    path: i.path.map(String).join('.'),
-    message: i.message,
-  }))
-  const isBody = result.target === 'json'
-  throw new ApiError(
-    isBody ? 'unprocessable' : 'bad_request',
-    isBody ? 'Body failed validation' : 'Invalid request',
-    {
-      details,
-    },
-  )
+  const issues = result.error?.issues ?? []
+  throw result.target === 'json'
+    ? validationError(issues, 'unprocessable', 'Body failed validation')
+    : validationError(issues)
 }
 
 /** The user the edge vouched for, or 401. */

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Stack, startStack } from '../../dev/stack'
+import type { Stack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
-import { databaseUrl, redisUrl } from '../support/env'
+import { startTestStack } from '../support/stack'
 
 let stack: Stack
 let api: ReturnType<typeof apiClient>
 
 beforeAll(async () => {
-  stack = await startStack({
-    edge: 'miniflare',
-    databaseUrl: databaseUrl('plaza_it'),
-    redisUrl,
+  stack = await startTestStack({
     originWorkers: 2,
   })
   api = apiClient(stack.urls.edge)

@@ -1,10 +1,11 @@
 import { importJWK, SignJWT } from 'jose'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Stack, startStack } from '../../dev/stack'
+import type { Stack } from '../../dev/stack'
 import { generateSigningKey } from '../../shared/jwk'
 import { apiClient, freshEmail, freshIp } from '../support/api'
-import { databaseUrl, redisUrl } from '../support/env'
+import { databaseUrl } from '../support/env'
+import { startTestStack } from '../support/stack'
 
 let stack: Stack
 let db: mysql.Connection
@@ -15,12 +16,7 @@ const password = 'correct horse battery'
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 
 beforeAll(async () => {
-  stack = await startStack({
-    edge: 'miniflare',
-    databaseUrl: databaseUrl('plaza_it'),
-    redisUrl,
-    originWorkers: 1,
-  })
+  stack = await startTestStack()
   db = await mysql.createConnection({ uri: databaseUrl('plaza_it') })
   api = apiClient(stack.urls.edge)
   const make = async (name: string) => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Stack, startStack } from '../../dev/stack'
+import type { Stack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
-import { databaseUrl } from '../support/env'
 import { privateRedis } from '../support/redis-server'
+import { startTestStack } from '../support/stack'
 
 // Faults, one part at a time, on a stack with its own Redis (so stopping it disturbs no one)
 // and a 1 s profile TTL (so stale-if-error can be seen without waiting five minutes).
@@ -12,11 +12,8 @@ let api: ReturnType<typeof apiClient>
 
 beforeAll(async () => {
   redis = await privateRedis()
-  stack = await startStack({
-    edge: 'miniflare',
-    databaseUrl: databaseUrl('plaza_it'),
+  stack = await startTestStack({
     redisUrl: redis.url,
-    originWorkers: 1,
     edgeVars: { CACHE_TTL_PROFILE_SECONDS: '1' },
   })
   api = apiClient(stack.urls.edge, { ip: freshIp() })

@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type MiniflareEdge, startMiniflareEdge } from '../../dev/edge'
-import { type Stack, startStack } from '../../dev/stack'
+import type { Stack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
-import { databaseUrl, redisUrl } from '../support/env'
+import { startTestStack } from '../support/stack'
 
 let stack: Stack
 let second: MiniflareEdge
 
 beforeAll(async () => {
-  stack = await startStack({
-    edge: 'miniflare',
-    databaseUrl: databaseUrl('plaza_it'),
-    redisUrl,
-    originWorkers: 1,
-  })
+  stack = await startTestStack()
   // A second edge process with the same configuration: limits must be shared through Redis.
   second = await startMiniflareEdge({ vars: stack.edgeVars })
 })

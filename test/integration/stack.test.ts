@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Stack, startStack } from '../../dev/stack'
-import { databaseUrl } from '../support/env'
+import type { Stack } from '../../dev/stack'
 import { privateRedis } from '../support/redis-server'
+import { startTestStack } from '../support/stack'
 
 // The whole stack as `npm run dev` starts it (edge in Miniflare instead of wrangler dev's proxy).
 let stack: Stack
@@ -9,9 +9,7 @@ let redis: Awaited<ReturnType<typeof privateRedis>>
 
 beforeAll(async () => {
   redis = await privateRedis()
-  stack = await startStack({
-    edge: 'miniflare',
-    databaseUrl: databaseUrl('plaza_it'),
+  stack = await startTestStack({
     redisUrl: redis.url,
     originWorkers: 2,
   })
