@@ -33,8 +33,7 @@ const l = read.latency
 const ownWork =
   (l['edge HIT']?.p50 ?? 0) -
   (l['bare Worker']?.p50 ?? 0) -
-  (l['Upstash pipeline GET+GET']?.p50 ?? 0) -
-  (l['Upstash rate-limit EVALSHA']?.p50 ?? 0)
+  (l['Upstash pipeline EVALSHA+GET+GET']?.p50 ?? 0)
 console.log(`edge's own work on a HIT (unloaded p50s): ${ownWork.toFixed(3)} ms`)
 
 const failed = [...results, ...read.rows.map((r) => ({ ...r, errors: r.failed }))].filter(

@@ -14,6 +14,8 @@ interface Entry {
   text: string
 }
 
+type Reply = { result?: unknown; error?: string }
+
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS'
 
 async function etagOf(gen: number, text: string): Promise<string> {
@@ -59,17 +61,31 @@ export async function cachedRead(
   const config = c.var.config
   const { redis } = services(config)
   const genKey = cacheKeys.generation(options.scope)
+  // One round trip: the rate-limit check (when the route defers it here), the generation, the entry.
+  const limit = c.var.limit
+  const pipeline = redis.pipeline()
+  const checks = limit ? await limit.append(pipeline) : 0
+  pipeline.get(genKey).get(options.key)
   let gen: number
   let entry: Entry | null
   try {
-    const [g, e] = await redis.pipeline().get<number>(genKey).get<Entry>(options.key).exec()
-    gen = Number(g ?? 0)
-    entry = e as Entry | null
+    const replies = await pipeline.exec<unknown[]>({ keepErrors: true })
+    await limit?.settle(replies.slice(0, checks) as Reply[])
+    limit?.enforce()
+    const [g, e] = replies.slice(checks) as Reply[]
+    if (g?.error || e?.error) throw new Error(`cache read failed: ${g?.error ?? e?.error}`)
+    gen = Number(g?.result ?? 0)
+    entry = (e?.result ?? null) as Entry | null
   } catch (err) {
+    if (err instanceof ApiError) throw err
     log('warn', 'cache unreachable; reading the database directly', {
       requestId: c.var.requestId,
       ...errorFields(err),
     })
+    if (limit && !limit.settled) {
+      await limit.settle(null)
+      limit.enforce()
+    }
     const body = await options.load()
     if (body === null) throw new ApiError('not_found', options.notFound)
     const text = JSON.stringify(body)

@@ -1,4 +1,5 @@
 import type { EdgeConfig } from '../shared/config'
+import type { LimitCheck } from './middleware/ratelimit'
 import type { Room } from './room'
 
 /** Bindings of wrangler.toml: the Room namespace and the variables `edgeConfigSchema` validates. */
@@ -14,5 +15,7 @@ export interface AppEnv {
     requestId: string
     /** Set by auth once a token verifies; empty for anonymous requests. */
     userId: string
+    /** A rate-limit check waiting to ride in the handler's cache pipeline (rateLimit withRead). */
+    limit?: LimitCheck
   }
 }

@@ -26,7 +26,7 @@ function parse<T>(
 /** Profile reads, answered at the edge from Upstash or, on a miss, the read-only database. */
 export const profileReads = new Hono<AppEnv>()
 
-profileReads.get('/v1/profiles', rateLimit(), async (c) => {
+profileReads.get('/v1/profiles', rateLimit({ withRead: true }), async (c) => {
   const query = parse(routes.listProfiles.request.query, c.req.query())
   const config = c.var.config
   return cachedRead(c, {
@@ -44,7 +44,7 @@ profileReads.get('/v1/profiles', rateLimit(), async (c) => {
   })
 })
 
-profileReads.get('/v1/profiles/:id', rateLimit(), async (c) => {
+profileReads.get('/v1/profiles/:id', rateLimit({ withRead: true }), async (c) => {
   const { id } = parse(routes.getProfile.request.params, c.req.param())
   const config = c.var.config
   return cachedRead(c, {

@@ -60,6 +60,20 @@ describe('rate limits', () => {
     expect(statuses[100]).toBe(429)
   })
 
+  it('counts requests a cached route rejects as bad input, and refuses them at the limit', async () => {
+    const id = await profileId()
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    for (let i = 1; i <= 100; i++) {
+      const bad = await api('/v1/profiles/not-an-id')
+      expect(bad.status).toBe(400)
+      expect(bad.headers.get('ratelimit-remaining')).toBe(String(100 - i))
+    }
+    expect((await api('/v1/profiles/not-an-id')).status).toBe(429)
+    const good = await api(`/v1/profiles/${id}`)
+    expect(good.status).toBe(429)
+    expect(good.body.error.code).toBe('rate_limited')
+  })
+
   it('limits sign-in attempts per email across IPs, and per IP across emails', async () => {
     const api = apiClient(stack.urls.edge)
     const email = freshEmail('target')
