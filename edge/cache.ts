@@ -56,6 +56,8 @@ export async function cachedRead(
     ttlSeconds: number
     load: () => Promise<unknown | null>
     notFound: string
+    /** Per-request authorization of a shared entry (e.g. private rooms): throw to refuse. */
+    authorize?: (body: unknown) => Promise<void> | void
   },
 ): Promise<Response> {
   const config = c.var.config
@@ -88,12 +90,14 @@ export async function cachedRead(
     }
     const body = await options.load()
     if (body === null) throw new ApiError('not_found', options.notFound)
+    if (options.authorize) await options.authorize(body)
     const text = JSON.stringify(body)
     return respond(c, 'BYPASS', await etagOf(0, text), text)
   }
 
   const current = entry && entry.gen === gen && typeof entry.text === 'string' ? entry : null
   if (current && Date.now() - current.storedAt < options.ttlSeconds * 1000) {
+    if (options.authorize) await options.authorize(JSON.parse(current.text))
     return respond(c, 'HIT', current.etag, current.text)
   }
   let body: unknown | null
@@ -107,6 +111,7 @@ export async function cachedRead(
         requestId: c.var.requestId,
         ...errorFields(err),
       })
+      if (options.authorize) await options.authorize(JSON.parse(current.text))
       return respond(c, 'STALE', current.etag, current.text)
     }
     throw new ApiError('unavailable', 'The database is unreachable; retry shortly', {
@@ -114,6 +119,7 @@ export async function cachedRead(
     })
   }
   if (body === null) throw new ApiError('not_found', options.notFound)
+  if (options.authorize) await options.authorize(body)
   const text = JSON.stringify(body)
   const etag = await etagOf(gen, text)
   const stored: Entry = { gen, storedAt: Date.now(), etag, text }

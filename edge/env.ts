@@ -15,6 +15,8 @@ export interface AppEnv {
     requestId: string
     /** Set by auth once a token verifies; empty for anonymous requests. */
     userId: string
+    /** Expiry (unix seconds) of the verified access token. */
+    tokenExp: number
     /** A rate-limit check waiting to ride in the handler's cache pipeline (rateLimit withRead). */
     limit?: LimitCheck
   }

@@ -14,6 +14,7 @@ import { forwardToOrigin } from './middleware/forward'
 import { rateLimit } from './middleware/ratelimit'
 import { apiDocs, openapiDocument } from './openapi'
 import { profileReads } from './routes/profiles'
+import { roomRoutes } from './routes/rooms'
 
 // The request's path through the edge, top to bottom (DESIGN §1).
 const app = new Hono<AppEnv>()
@@ -62,6 +63,7 @@ app.get('/docs', apiDocs())
 
 app.use('/v1/*', authenticate())
 app.route('/', profileReads)
+app.route('/', roomRoutes)
 app.get('/v1/me', rateLimit(), requireAuth(), forwardToOrigin())
 app.post('/v1/auth/register', rateLimit({ auth: true }), forwardToOrigin())
 app.post('/v1/auth/login', rateLimit({ auth: true }), forwardToOrigin())

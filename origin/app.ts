@@ -11,6 +11,7 @@ import { jsonBody } from './middleware/json-body'
 import { edgeSignature } from './middleware/signature'
 import { accountRoutes } from './routes/accounts'
 import { profileRoutes } from './routes/profiles'
+import { roomRoutes } from './routes/rooms'
 
 export interface OriginEnv {
   Variables: {
@@ -101,6 +102,7 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   }
   app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
   app.route('/', profileRoutes({ db, read: database.db, invalidator }))
+  app.route('/', roomRoutes({ db, invalidator }))
 
   app.notFound(notFound)
   app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { idPattern } from './ids'
+import { ClientMsgId } from './protocol'
 
 /*
  * The v1 HTTP surface as zod schemas and OpenAPI routes: the origin validates with them,
@@ -127,6 +128,86 @@ export const MeSchema = z
   .object({ id: UserId, email: z.string(), profile: ProfileSchema })
   .openapi('Me')
 
+export const RoomId = UserId.openapi({ example: '01JD3Q6Z8Y0000000000000001' })
+
+export const RoomSchema = z
+  .object({
+    id: RoomId,
+    name: z.string(),
+    isPrivate: z.boolean(),
+    ownerId: UserId,
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Room')
+export type RoomDto = z.infer<typeof RoomSchema>
+
+export const RoomPageSchema = z
+  .object({ items: z.array(RoomSchema), nextCursor: z.string().nullable() })
+  .openapi('RoomPage')
+
+export const CreateRoomBody = z
+  .object({ name: text(100).pipe(z.string().min(1)), isPrivate: z.boolean().default(false) })
+  .strict()
+  .openapi('CreateRoomBody')
+
+/** Join yourself (public rooms), or, as the owner of a private room, add `userId`. */
+export const JoinRoomBody = z.object({ userId: UserId.optional() }).strict().openapi('JoinRoomBody')
+
+export const MembershipSchema = z
+  .object({ roomId: RoomId, userId: UserId, role: z.string(), joinedAt: z.string() })
+  .openapi('Membership')
+
+export const MessageSchema = z
+  .object({
+    seq: z.number().int(),
+    id: z.string(),
+    author: UserId,
+    body: z.string(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    clientMsgId: z.string().nullable(),
+  })
+  .openapi('Message')
+
+export const MessagePageSchema = z
+  .object({ items: z.array(MessageSchema), full: z.boolean() })
+  .openapi('MessagePage')
+
+export const PostMessageBody = z
+  .object({ clientMsgId: ClientMsgId, body: z.string().min(1) })
+  .strict()
+  .openapi('PostMessageBody')
+
+export const AckSchema = z
+  .object({ clientMsgId: z.string(), seq: z.number().int(), id: z.string() })
+  .openapi('Ack')
+
+export const ReadBody = z
+  .object({ seq: z.number().int().min(0) })
+  .strict()
+  .openapi('ReadBody')
+
+export const PresenceSchema = z
+  .object({ room: RoomId, users: z.array(z.object({ id: UserId, name: z.string() })) })
+  .openapi('Presence')
+
+/** What the room Durable Object ships to the origin: messages in seq order and read markers. */
+export const IngestBody = z.object({
+  messages: z
+    .array(
+      z.object({
+        seq: z.number().int().positive(),
+        id: z.string().min(1).max(26),
+        author: UserId,
+        clientMsgId: z.string().max(64).nullable(),
+        body: z.string(),
+        createdAt: z.number().int(),
+      }),
+    )
+    .max(5000),
+  reads: z.array(z.object({ user: UserId, seq: z.number().int().min(0) })).max(5000),
+})
+export type IngestBody = z.infer<typeof IngestBody>
+
 const bearer = [{ bearer: [] }]
 
 export const routes = {
@@ -225,6 +306,154 @@ export const routes = {
       ...commonErrors,
     },
   }),
+  createRoom: createRoute({
+    method: 'post',
+    path: '/v1/rooms',
+    tags: ['rooms'],
+    security: bearer,
+    request: { body: jsonBody(CreateRoomBody) },
+    responses: {
+      201: json(RoomSchema, 'Created; you are its owner and first member'),
+      401: error('No valid access token'),
+      ...commonErrors,
+    },
+  }),
+  listRooms: createRoute({
+    method: 'get',
+    path: '/v1/rooms',
+    tags: ['rooms'],
+    request: {
+      query: z.object({
+        cursor: z.string().max(40).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+      }),
+    },
+    responses: {
+      200: json(RoomPageSchema, 'Public rooms, oldest first'),
+      304: { description: 'Not modified' },
+      ...commonErrors,
+    },
+  }),
+  getRoom: createRoute({
+    method: 'get',
+    path: '/v1/rooms/{id}',
+    tags: ['rooms'],
+    request: { params: z.object({ id: RoomId }) },
+    responses: {
+      200: json(RoomSchema, 'The room (private rooms: members only)'),
+      304: { description: 'Not modified' },
+      404: error('No such room, or a private room you are not in'),
+      ...commonErrors,
+    },
+  }),
+  joinRoom: createRoute({
+    method: 'post',
+    path: '/v1/rooms/{id}/members',
+    tags: ['rooms'],
+    security: bearer,
+    request: { params: z.object({ id: RoomId }), body: jsonBody(JoinRoomBody) },
+    responses: {
+      201: json(MembershipSchema, 'Joined (or already a member)'),
+      401: error('No valid access token'),
+      403: error('A private room: only its owner adds members'),
+      404: error('No such room'),
+      ...commonErrors,
+    },
+  }),
+  leaveRoom: createRoute({
+    method: 'delete',
+    path: '/v1/rooms/{id}/members/me',
+    tags: ['rooms'],
+    security: bearer,
+    request: { params: z.object({ id: RoomId }) },
+    responses: {
+      204: { description: 'Left; open sockets to the room are closed (private rooms: 4403)' },
+      401: error('No valid access token'),
+      404: error('No such room, or not a member'),
+      ...commonErrors,
+    },
+  }),
+  roomSocket: createRoute({
+    method: 'get',
+    path: '/v1/rooms/{id}/ws',
+    tags: ['rooms'],
+    description:
+      'WebSocket, subprotocol `plaza.v1`; browsers send the access token as a second subprotocol `plaza.bearer.<token>`. `?lastSeq=N` replays what was missed. Frames: shared/protocol.ts.',
+    request: {
+      params: z.object({ id: RoomId }),
+      query: z.object({ lastSeq: z.coerce.number().int().min(0).optional() }),
+    },
+    responses: {
+      101: {
+        description:
+          'Switching protocols; errors after the upgrade are close codes 4401/4403/4429/1009',
+      },
+      426: error('Not a WebSocket upgrade'),
+      ...commonErrors,
+    },
+  }),
+  postMessage: createRoute({
+    method: 'post',
+    path: '/v1/rooms/{id}/messages',
+    tags: ['rooms'],
+    security: bearer,
+    request: { params: z.object({ id: RoomId }), body: jsonBody(PostMessageBody) },
+    responses: {
+      201: json(
+        AckSchema,
+        'Stored durably by the room; a retry with the same clientMsgId returns the same ack',
+      ),
+      401: error('No valid access token'),
+      403: error('Not a member of this private room'),
+      404: error('No such room'),
+      ...commonErrors,
+    },
+  }),
+  listMessages: createRoute({
+    method: 'get',
+    path: '/v1/rooms/{id}/messages',
+    tags: ['rooms'],
+    request: {
+      params: z.object({ id: RoomId }),
+      query: z.object({
+        before: z.coerce.number().int().min(1).optional(),
+        after: z.coerce.number().int().min(0).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      }),
+    },
+    responses: {
+      200: json(MessagePageSchema, 'Oldest first; full pages are immutable and cached long'),
+      304: { description: 'Not modified' },
+      403: error('A private room you are not in'),
+      404: error('No such room'),
+      ...commonErrors,
+    },
+  }),
+  markRead: createRoute({
+    method: 'post',
+    path: '/v1/rooms/{id}/read',
+    tags: ['rooms'],
+    security: bearer,
+    request: { params: z.object({ id: RoomId }), body: jsonBody(ReadBody) },
+    responses: {
+      202: { description: 'Recorded; stored with the next batch' },
+      401: error('No valid access token'),
+      403: error('Not a member of this private room'),
+      ...commonErrors,
+    },
+  }),
+  presence: createRoute({
+    method: 'get',
+    path: '/v1/rooms/{id}/presence',
+    tags: ['rooms'],
+    request: { params: z.object({ id: RoomId }) },
+    responses: {
+      200: json(PresenceSchema, 'Who is connected now'),
+      403: error('A private room you are not in'),
+      404: error('No such room'),
+      ...commonErrors,
+    },
+  }),
 } as const
 
 /** A drizzle profile row as the API shows it. */
@@ -245,5 +474,21 @@ export function toProfileDto(row: {
     location: row.location,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+export function toRoomDto(row: {
+  id: string
+  name: string
+  isPrivate: boolean
+  ownerId: string
+  createdAt: Date
+}): RoomDto {
+  return {
+    id: row.id,
+    name: row.name,
+    isPrivate: row.isPrivate,
+    ownerId: row.ownerId,
+    createdAt: row.createdAt.toISOString(),
   }
 }

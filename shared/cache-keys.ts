@@ -11,6 +11,11 @@ export const cacheKeys = {
   /** Entries carry the generation they were filled under; see edge/cache.ts. */
   profile: (id: string) => `${prefix}:profile:${id}`,
   profileList: (cursor: string, limit: number) => `${prefix}:profiles:${cursor || '-'}:${limit}`,
+  room: (id: string) => `${prefix}:room:${id}`,
+  roomList: (cursor: string, limit: number) => `${prefix}:rooms:${cursor || '-'}:${limit}`,
+  /** A page of history: keyed by its exact bounds, so a full page (immutable) is one key forever. */
+  messagePage: (roomId: string, before: number | '', after: number | '', limit: number) =>
+    `${prefix}:msgs:${roomId}:${before}:${after}:${limit}`,
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
 } as const
 
@@ -18,4 +23,6 @@ export const cacheKeys = {
 export const cacheScopes = {
   profile: (id: string) => `profile:${id}`,
   profileList: 'profiles',
+  room: (id: string) => `room:${id}`,
+  roomList: 'rooms',
 } as const

@@ -108,6 +108,30 @@ export const edgeConfigSchema = z.object({
   CACHE_TTL_PROFILE_LIST_SECONDS: positiveInt.default(60),
   /** How long past its TTL an entry may still be served (x-cache: STALE) when the database cannot answer. */
   CACHE_STALE_SECONDS: positiveInt.default(86_400),
+  CACHE_TTL_ROOM_SECONDS: positiveInt.default(300),
+  CACHE_TTL_ROOM_LIST_SECONDS: positiveInt.default(30),
+  /** Full pages of history never change; they live this long. */
+  CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
+  /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
+  ROOM_MAX_BODY_BYTES: positiveInt.default(4096),
+  /** Largest WebSocket frame the room reads; a larger one closes the socket with 1009. */
+  ROOM_MAX_FRAME_BYTES: positiveInt.default(16_384),
+  /** Flood control per connection: a token bucket of this many frames per second… */
+  ROOM_FLOOD_PER_SECOND: positiveInt.default(20),
+  /** …holding this many; past empty, frames are refused, and a second bucket's worth more closes with 4429. */
+  ROOM_FLOOD_BURST: positiveInt.default(40),
+  /** Messages waiting for the origin, at most; when full, sends get `unavailable` instead of an ack. */
+  ROOM_OUTBOX_LIMIT: positiveInt.default(10_000),
+  /** Recent messages each room keeps (besides its outbox) to replay on reconnect. */
+  ROOM_WINDOW: positiveInt.default(1_000),
+  /** Messages per shipment to the origin. */
+  ROOM_SHIP_BATCH: positiveInt.default(500),
+  /** How long the outbox gathers messages before shipping them. */
+  ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(50),
+  /** Longest wait between shipping retries while the origin or database is down. */
+  ROOM_SHIP_MAX_BACKOFF_MS: positiveInt.default(30_000),
+  /** At most one typing event per user per this many ms. */
+  ROOM_TYPING_INTERVAL_MS: positiveInt.default(2_000),
 })
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, or } from 'drizzle-orm'
 import type {
   MySqlDatabase,
   MySqlQueryResultHKT,
@@ -6,7 +6,7 @@ import type {
 } from 'drizzle-orm/mysql-core'
 import { ApiError } from './errors'
 import { idPattern } from './ids'
-import { profiles } from './schema'
+import { messages, profiles, roomMembers, rooms } from './schema'
 
 /**
  * Read queries shared by the origin (mysql2) and the edge (PlanetScale HTTP): plain
@@ -75,4 +75,78 @@ function decodeCursor(cursor: string | null | undefined): { createdAt: Date; id:
     throw new ApiError('bad_request', 'Invalid cursor: pass back nextCursor as it was given')
   }
   return { createdAt, id }
+}
+
+export function getRoom(db: ReadDb, roomId: string) {
+  return db
+    .select()
+    .from(rooms)
+    .where(eq(rooms.id, roomId))
+    .limit(1)
+    .then((r) => r[0] ?? null)
+}
+
+/** Public rooms, oldest first; the cursor is the last room's id (ULIDs sort by creation). */
+export async function listPublicRooms(
+  db: ReadDb,
+  options: { cursor?: string | null; limit: number },
+): Promise<{ items: Array<typeof rooms.$inferSelect>; nextCursor: string | null }> {
+  if (options.cursor && !idPattern.test(options.cursor)) {
+    throw new ApiError('bad_request', 'Invalid cursor: pass back nextCursor as it was given')
+  }
+  const rows = await db
+    .select()
+    .from(rooms)
+    .where(
+      and(eq(rooms.isPrivate, false), options.cursor ? gt(rooms.id, options.cursor) : undefined),
+    )
+    .orderBy(asc(rooms.id))
+    .limit(options.limit + 1)
+  const items = rows.slice(0, options.limit)
+  return {
+    items,
+    nextCursor: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null,
+  }
+}
+
+/** Whether `userId` may read and post in `roomId`: public rooms admit anyone signed in. */
+export async function roomAccess(
+  db: ReadDb,
+  roomId: string,
+  userId: string,
+): Promise<{ room: typeof rooms.$inferSelect | null; member: boolean; allowed: boolean }> {
+  const room = await getRoom(db, roomId)
+  if (!room) return { room: null, member: false, allowed: false }
+  const [m] = userId
+    ? await db
+        .select({ userId: roomMembers.userId })
+        .from(roomMembers)
+        .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
+        .limit(1)
+    : []
+  const member = !!m
+  return { room, member, allowed: !!userId && (member || !room.isPrivate) }
+}
+
+/**
+ * A page of a room's history by seq, oldest first: with `after`, the oldest `limit` after
+ * it (below `before` if given); with only `before`, the newest `limit` below it; with
+ * neither, the newest page. Scoped by room_id, the shard key.
+ */
+export async function listMessages(
+  db: ReadDb,
+  roomId: string,
+  options: { before?: number; after?: number; limit: number },
+) {
+  const conditions = [eq(messages.roomId, roomId)]
+  if (options.after !== undefined) conditions.push(gt(messages.seq, options.after))
+  if (options.before !== undefined) conditions.push(lt(messages.seq, options.before))
+  const forward = options.after !== undefined
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(and(...conditions))
+    .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
+    .limit(options.limit)
+  return forward ? rows : rows.reverse()
 }

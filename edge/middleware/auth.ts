@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { jwtVerify } from 'jose'
+import type { EdgeConfig } from '../../shared/config'
 import { ApiError } from '../../shared/errors'
 import { idPattern } from '../../shared/ids'
 import type { AppEnv } from '../env'
@@ -11,6 +12,34 @@ const rejected = (description: string) =>
       'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"`,
     },
   })
+
+/** Verifies an access token (see `authenticate`); throws 401 saying why not. */
+export async function verifyAccessToken(
+  config: EdgeConfig,
+  token: string,
+): Promise<{ sub: string; exp: number }> {
+  try {
+    const { payload } = await jwtVerify(token, services(config).jwks, {
+      algorithms: ['EdDSA'],
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      clockTolerance: 5,
+      requiredClaims: ['exp', 'sub'],
+    })
+    if (!payload.sub || !idPattern.test(payload.sub)) throw rejected('invalid subject')
+    return { sub: payload.sub, exp: payload.exp as number }
+  } catch (err) {
+    if (err instanceof ApiError) throw err
+    const code = (err as { code?: string }).code ?? ''
+    throw rejected(
+      code === 'ERR_JWT_EXPIRED'
+        ? 'expired'
+        : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+          ? 'claim check failed'
+          : 'invalid',
+    )
+  }
+}
 
 /**
  * Verifies a bearer access token with the public keys only (the edge can never mint one):
@@ -25,29 +54,9 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (!header) return next()
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header)
     if (!match?.[1]) throw rejected('malformed Authorization header')
-    const config = c.var.config
-    let subject: string | undefined
-    try {
-      const { payload } = await jwtVerify(match[1], services(config).jwks, {
-        algorithms: ['EdDSA'],
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-        clockTolerance: 5,
-        requiredClaims: ['exp', 'sub'],
-      })
-      subject = payload.sub
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? ''
-      throw rejected(
-        code === 'ERR_JWT_EXPIRED'
-          ? 'expired'
-          : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
-            ? 'claim check failed'
-            : 'invalid',
-      )
-    }
-    if (!subject || !idPattern.test(subject)) throw rejected('invalid subject')
-    c.set('userId', subject)
+    const { sub, exp } = await verifyAccessToken(c.var.config, match[1])
+    c.set('tokenExp', exp)
+    c.set('userId', sub)
     return next()
   }
 }

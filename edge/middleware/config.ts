@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import { ConfigError, edgeConfigSchema, loadConfig } from '../../shared/config'
+import { ConfigError, type EdgeConfig, edgeConfigSchema, loadConfig } from '../../shared/config'
 import { ApiError } from '../../shared/errors'
 import type { AppEnv } from '../env'
 import { log } from '../log'
@@ -16,6 +16,17 @@ function parse(env: object) {
     if (err instanceof ConfigError) return { ok: false as const, problems: err.problems }
     throw err
   }
+}
+
+/** The validated config of `env`, parsed once; throws ConfigError naming bad variables. */
+export function configOf(env: object): EdgeConfig {
+  let result = parsed.get(env)
+  if (!result) {
+    result = parse(env)
+    parsed.set(env, result)
+  }
+  if (!result.ok) throw new ConfigError(result.problems)
+  return result.config
 }
 
 /**

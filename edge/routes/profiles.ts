@@ -1,27 +1,12 @@
 import { Hono } from 'hono'
 import { routes, toProfileDto } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
-import { validationError } from '../../shared/errors'
 import { getProfile, listProfiles } from '../../shared/queries'
 import { cachedRead } from '../cache'
 import type { AppEnv } from '../env'
 import { rateLimit } from '../middleware/ratelimit'
 import { services } from '../services'
-
-function parse<T>(
-  schema: {
-    safeParse(
-      v: unknown,
-    ):
-      | { success: true; data: T }
-      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } }
-  },
-  value: unknown,
-): T {
-  const result = schema.safeParse(value)
-  if (result.success) return result.data
-  throw validationError(result.error.issues)
-}
+import { parse } from '../validate'
 
 /** Profile reads, answered at the edge from Upstash or, on a miss, the read-only database. */
 export const profileReads = new Hono<AppEnv>()
