@@ -190,6 +190,12 @@ export class Room extends DurableObject<Env> {
       seq: this.seq,
       you: user,
       presence: this.presence(),
+      limits: {
+        framesPerSecond: this.config.ROOM_FLOOD_PER_SECOND,
+        burst: this.config.ROOM_FLOOD_BURST,
+        maxBodyBytes: this.config.ROOM_MAX_BODY_BYTES,
+        maxFrameBytes: this.config.ROOM_MAX_FRAME_BYTES,
+      },
     })
     if (lastSeqHeader !== null) this.replay(server, Number(lastSeqHeader))
     if (firstOfUser) this.broadcast({ type: 'presence', event: 'joined', user }, server)

@@ -47,6 +47,15 @@ export interface PresenceUser {
   name: string
 }
 
+export interface RoomLimits {
+  /** Frames per second per connection, sustained… */
+  framesPerSecond: number
+  /** …and in a burst. */
+  burst: number
+  maxBodyBytes: number
+  maxFrameBytes: number
+}
+
 export interface MessageFrame {
   type: 'message'
   seq: number
@@ -60,7 +69,15 @@ export interface MessageFrame {
 }
 
 export type ServerFrame =
-  | { type: 'welcome'; room: string; seq: number; you: PresenceUser; presence: PresenceUser[] }
+  | {
+      type: 'welcome'
+      room: string
+      seq: number
+      you: PresenceUser
+      presence: PresenceUser[]
+      /** The room's limits, so a client can pace itself instead of being refused. */
+      limits: RoomLimits
+    }
   | MessageFrame
   | { type: 'ack'; clientMsgId: string; seq: number; id: string }
   | { type: 'presence'; event: 'joined' | 'left'; user: PresenceUser }

@@ -144,6 +144,9 @@ export class RoomConnection {
   private filling: Promise<void> | null = null
   private refresh = false
   private readonly maxInFlight: number
+  /** Paces frames to the room's advertised limits (welcome.limits), so it never has to refuse us. */
+  private bucket = { tokens: 0, at: 0, rate: 0, burst: 0 }
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly plaza: Plaza,
@@ -229,12 +232,12 @@ export class RoomConnection {
 
   /** Tells the room you are typing (it throttles; nothing is stored). */
   typing(): void {
-    this.raw({ type: 'typing' })
+    if (this.take()) this.raw({ type: 'typing' })
   }
 
   /** Marks everything up to `seq` read. */
   read(seq: number): void {
-    this.raw({ type: 'read', seq })
+    if (this.take()) this.raw({ type: 'read', seq })
   }
 
   /** Unacked sends, oldest first. */
@@ -243,6 +246,7 @@ export class RoomConnection {
   }
 
   close(): void {
+    clearTimeout(this.pumpTimer)
     this.setStatus('closed')
     this.failAll(new PlazaError('closed', 'The room connection was closed'))
     this.socket.close(1000)
@@ -267,6 +271,18 @@ export class RoomConnection {
     return true
   }
 
+  /** Takes a frame's worth from the pacing bucket; false when the room would refuse it now. */
+  private take(): boolean {
+    const b = this.bucket
+    if (!b.rate) return true
+    const now = Date.now()
+    b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.rate)
+    b.at = now
+    if (b.tokens < 1) return false
+    b.tokens -= 1
+    return true
+  }
+
   private failAll(err: Error): void {
     for (const p of this.outbox.values()) {
       clearTimeout(p.timer)
@@ -285,6 +301,16 @@ export class RoomConnection {
         continue
       }
       if (p.timer || inFlight >= this.maxInFlight) continue
+      if (!this.take()) {
+        this.pumpTimer ??= setTimeout(
+          () => {
+            this.pumpTimer = undefined
+            this.pump()
+          },
+          Math.ceil(1000 / this.bucket.rate),
+        )
+        return
+      }
       p.sent = true
       p.attempts++
       inFlight++
@@ -309,6 +335,13 @@ export class RoomConnection {
         this.presence.clear()
         for (const u of frame.presence) this.presence.set(u.id, u)
         if (this.lastSeq === undefined) this.lastSeq = frame.seq
+        // Keep a little headroom under the room's limits (clock skew, typing and read frames).
+        this.bucket = {
+          rate: frame.limits.framesPerSecond * 0.9,
+          burst: Math.max(1, Math.floor(frame.limits.burst / 2)),
+          tokens: Math.max(1, Math.floor(frame.limits.burst / 2)),
+          at: Date.now(),
+        }
         this.setStatus('open')
         this.emit('presence', { event: 'snapshot', users: [...this.presence.values()] })
         for (const p of this.outbox.values()) p.sent = false
