@@ -8,6 +8,8 @@ export interface ManagedProcess {
   logs: string[]
   /** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>
+  /** SIGKILL to the whole process group at once (fault tests); resolves when it has exited. */
+  kill(): Promise<void>
 }
 
 /**
@@ -58,6 +60,15 @@ export function spawnManaged(
       // Anything the child left behind in its group goes too.
       signalGroup('SIGKILL')
       return code
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+      await exited
     },
   }
 }

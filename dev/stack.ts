@@ -33,7 +33,10 @@ export interface StackOptions {
 
 export interface Stack {
   urls: { edge: string; origin: string; upstash: string; planetscale: string }
+  /** The running origin cluster; replaced by `restartOrigin`. */
   origin: ManagedProcess
+  /** Starts the origin again (after a test stopped or killed it) on the same port. */
+  restartOrigin(): Promise<void>
   edge: ManagedProcess | MiniflareEdge
   /** The variables the edge runs with, so a test can start a second edge just like it. */
   edgeVars: Record<string, string>
@@ -119,21 +122,35 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
 
     progress('starting the origin cluster')
     const originUrl = `http://127.0.0.1:${options.ports.origin}`
-    const origin = spawnManaged('origin', process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
-      cwd: root,
-      echo: options.echo,
-      env: {
-        ...process.env,
-        DATABASE_URL: options.databaseUrl,
-        REDIS_URL: options.redisUrl,
-        EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
-        JWT_SIGNING_KEY: secrets.jwtSigningKey,
-        ORIGIN_PORT: String(options.ports.origin),
-        ORIGIN_WORKERS: String(options.originWorkers ?? 0),
-      },
-    })
+    const spawnOrigin = async () => {
+      const child = spawnManaged(
+        'origin',
+        process.execPath,
+        ['--import', 'tsx', 'origin/main.ts'],
+        {
+          cwd: root,
+          echo: options.echo,
+          env: {
+            ...process.env,
+            DATABASE_URL: options.databaseUrl,
+            REDIS_URL: options.redisUrl,
+            EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
+            JWT_SIGNING_KEY: secrets.jwtSigningKey,
+            ORIGIN_PORT: String(options.ports.origin),
+            ORIGIN_WORKERS: String(options.originWorkers ?? 0),
+          },
+        },
+      )
+      try {
+        await waitFor(`${originUrl}/health`, child, 30_000)
+      } catch (err) {
+        await child.stop()
+        throw err
+      }
+      return child
+    }
+    let origin = await spawnOrigin()
     cleanups.push(() => origin.stop())
-    await waitFor(`${originUrl}/health`, origin, 30_000)
 
     const vars = {
       ORIGIN_URL: originUrl,
@@ -205,7 +222,13 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
         upstash: upstash.url,
         planetscale: planetscale.url,
       },
-      origin,
+      get origin() {
+        return origin
+      },
+      async restartOrigin() {
+        await origin.stop()
+        origin = await spawnOrigin()
+      },
       edge,
       edgeVars: vars,
       standIns: { upstash, planetscale },

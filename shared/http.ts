@@ -5,7 +5,11 @@ import { ApiError } from './errors'
 /** Renders any thrown value as Plaza's JSON error; unknown errors become a 500 that leaks nothing. */
 export function respondError(c: Context, err: unknown, log?: (err: unknown) => void): Response {
   const apiError = toApiError(err)
-  if (apiError.code === 'internal') log?.(err)
+  if (
+    apiError.code === 'internal' ||
+    (apiError.code === 'unavailable' && !(err instanceof ApiError))
+  )
+    log?.(err)
   return c.json(apiError.toBody(), apiError.status, apiError.headers)
 }
 
@@ -16,7 +20,44 @@ function toApiError(err: unknown): ApiError {
       err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'bad_request'
     return new ApiError(code, err.message || 'Bad request')
   }
+  if (isUnreachable(err)) {
+    return new ApiError('unavailable', 'A dependency is unreachable; retry shortly', {
+      headers: { 'Retry-After': '5' },
+    })
+  }
   return new ApiError('internal', 'Internal error')
+}
+
+/** Connection-level failures (database or Redis down, not a bad query): 503, not 500. */
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+])
+function isUnreachable(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (typeof e.code === 'string' && unreachableCodes.has(e.code)) return true
+    if (
+      e instanceof Error &&
+      /connect ECONNREFUSED|Connection lost|Can't add new command when connection is in closed state/.test(
+        e.message,
+      )
+    )
+      return true
+    e = e.cause as typeof e
+  }
+  return false
 }
 
 export const notFound: NotFoundHandler = (c) =>

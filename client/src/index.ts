@@ -50,6 +50,8 @@ export interface RoomEvents {
   presence: { event: 'joined' | 'left' | 'snapshot'; user?: PresenceUser; users: PresenceUser[] }
   typing: PresenceUser
   status: Status
+  /** A send the room could not take yet (outbox full, or paced): it is retried with the same clientMsgId. */
+  retrying: { clientMsgId: string; code: string; inMs: number }
   /** Error frames not tied to a send (a send's error rejects its promise). */
   error: { code: string; message: string }
 }
@@ -388,6 +390,11 @@ export class RoomConnection {
             p.timer = undefined
             this.pump()
           }, delay)
+          this.emit('retrying', {
+            clientMsgId: p.clientMsgId,
+            code: frame.code,
+            inMs: Math.round(delay),
+          })
           return
         }
         this.outbox.delete(p.clientMsgId)
