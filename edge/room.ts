@@ -111,6 +111,8 @@ export class Room extends DurableObject<Env> {
     sql.exec(`CREATE INDEX IF NOT EXISTS sent_at ON sent (at)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
     this.roomId = this.meta('room') ?? ''
+    // Counts constructions: after hibernation or eviction a fresh instance starts here.
+    this.setMeta('wakes', Number(this.meta('wakes') ?? 0) + 1)
     this.seq = Number(this.meta('seq') ?? 0)
     this.broadcastSeq = this.seq
     this.unshipped = this.countUnshipped()
@@ -259,7 +261,10 @@ export class Room extends DurableObject<Env> {
   async kick(roomId: string, userId: string): Promise<number> {
     this.bind(roomId)
     const sockets = this.socketsOf(userId)
-    for (const ws of sockets) this.close(ws, closeCodes.forbidden, 'no longer a member')
+    for (const ws of sockets) {
+      this.sendTo(ws, { type: 'error', code: 'unauthorized', message: 'You are no longer a member of this room' })
+      this.close(ws, closeCodes.forbidden, 'no longer a member')
+    }
     return sockets.length
   }
 
@@ -272,6 +277,8 @@ export class Room extends DurableObject<Env> {
       lowestHeld: this.lowestHeld(),
       sockets: this.ctx.getWebSockets().length,
       shipAttempt: Number(this.meta('shipAttempt') ?? 0),
+      wakes: Number(this.meta('wakes') ?? 0),
+      presence: this.presence(),
     }
   }
 

@@ -3,6 +3,8 @@ import {
   closeCodes,
   type MessageDto,
   type MessageFrame,
+  PING,
+  PONG,
   PROTOCOL,
   type PresenceUser,
   parseServerMessage,
@@ -42,6 +44,8 @@ export interface RoomOptions {
   maxInFlight?: number
   /** Longest wait between reconnection attempts, ms. */
   maxReconnectDelayMs?: number
+  /** Heartbeat interval, ms (0: none). The room answers without waking; silence for two beats reconnects. */
+  heartbeatMs?: number
 }
 
 export interface RoomEvents {
@@ -50,6 +54,8 @@ export interface RoomEvents {
   presence: { event: 'joined' | 'left' | 'snapshot'; user?: PresenceUser; users: PresenceUser[] }
   typing: PresenceUser
   status: Status
+  /** Messages older than the room's window were missed; the SDK is paging them from history. */
+  gap: { from: number; to: number }
   /** A send the room could not take yet (outbox full, or paced): it is retried with the same clientMsgId. */
   retrying: { clientMsgId: string; code: string; inMs: number }
   /** Error frames not tied to a send (a send's error rejects its promise). */
@@ -149,6 +155,8 @@ export class RoomConnection {
   /** Paces frames to the room's advertised limits (welcome.limits), so it never has to refuse us. */
   private bucket = { tokens: 0, at: 0, rate: 0, burst: 0 }
   private pumpTimer: ReturnType<typeof setTimeout> | undefined
+  private heartbeat: ReturnType<typeof setInterval> | undefined
+  private lastHeard = Date.now()
 
   constructor(
     private readonly plaza: Plaza,
@@ -183,10 +191,28 @@ export class RoomConnection {
         },
       },
     )
-    this.socket.addEventListener('message', (event) => this.onMessage(String(event.data)))
+    this.socket.addEventListener('message', (event) => {
+      this.lastHeard = Date.now()
+      const data = String(event.data)
+      if (data !== PONG) this.onMessage(data)
+    })
+    const beat = options.heartbeatMs ?? 25_000
+    if (beat > 0) {
+      this.heartbeat = setInterval(() => {
+        if (this.status !== 'open') return
+        if (Date.now() - this.lastHeard > beat * 2) {
+          this.socket.reconnect()
+          return
+        }
+        this.socket.send(PING)
+      }, beat)
+      // Never keep a Node process alive just for heartbeats.
+      ;(this.heartbeat as { unref?: () => void }).unref?.()
+    }
     this.socket.addEventListener('close', (event) => {
       if (this.status === 'closed') return
       if (event.code === closeCodes.forbidden) {
+        clearInterval(this.heartbeat)
         this.setStatus('forbidden')
         this.failAll(new PlazaError('forbidden', 'Not a member of this room'))
         this.socket.close()
@@ -249,6 +275,7 @@ export class RoomConnection {
 
   close(): void {
     clearTimeout(this.pumpTimer)
+    clearInterval(this.heartbeat)
     this.setStatus('closed')
     this.failAll(new PlazaError('closed', 'The room connection was closed'))
     this.socket.close(1000)
@@ -361,6 +388,7 @@ export class RoomConnection {
         return
       }
       case 'gap':
+        this.emit('gap', { from: frame.from, to: frame.to })
         this.fill(frame.from, frame.to)
         return
       case 'presence':

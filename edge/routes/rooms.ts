@@ -11,6 +11,7 @@ import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
 import { closeCodes, type MessageDto, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
 import { getProfile, listMessages, listPublicRooms, roomAccess } from '../../shared/queries'
+import { verifyRequest } from '../../shared/signature'
 import { cachedRead } from '../cache'
 import type { AppEnv } from '../env'
 import { errorFields, log } from '../log'
@@ -271,4 +272,25 @@ roomRoutes.get('/v1/rooms/:id/messages', rateLimit(), async (c) => {
   }
   c.header('x-cache', bounded && page.full ? 'MISS' : 'BYPASS')
   return c.json(page)
+})
+
+/**
+ * For operators and tests: a room's own bookkeeping (seq, outbox, window, sockets, wakes).
+ * Signed like every edge→origin call (EDGE_SIGNING_SECRET), so it is not public.
+ */
+roomRoutes.get('/internal/rooms/:id/stats', async (c) => {
+  const url = new URL(c.req.url)
+  const verdict = await verifyRequest(
+    [c.var.config.EDGE_SIGNING_SECRET],
+    {
+      method: 'GET',
+      pathWithQuery: url.pathname + url.search,
+      headers: c.req.raw.headers,
+      body: new Uint8Array(),
+    },
+    { windowMs: 30_000 },
+  )
+  if (!verdict.ok) throw new ApiError('unauthorized', `Signature required: ${verdict.reason}`)
+  const { id } = parse(routes.getRoom.request.params, c.req.param())
+  return c.json(await roomObject(c, id).stats(id))
 })

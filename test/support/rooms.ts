@@ -1,6 +1,8 @@
 import WebSocket from 'ws'
 import { Plaza, type RoomConnection, type RoomOptions } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
+import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
+import { signRequest } from '../../shared/signature'
 import { apiClient, freshEmail, freshIp } from './api'
 
 export interface TestUser {
@@ -42,9 +44,9 @@ export async function createRoom(stack: Stack, owner: TestUser, isPrivate = fals
 }
 
 /** An SDK client for `user`, refreshing through the real refresh endpoint when asked. */
-export function sdkFor(stack: Stack, user: TestUser): Plaza {
+export function sdkFor(stack: Stack, user: TestUser, baseUrl = stack.urls.edge): Plaza {
   return new Plaza({
-    baseUrl: stack.urls.edge,
+    baseUrl,
     WebSocket,
     getToken: async ({ refresh }) => {
       if (refresh) {
@@ -84,9 +86,54 @@ export async function join(
   stack: Stack,
   user: TestUser,
   roomId: string,
-  options: RoomOptions = {},
+  options: RoomOptions & { baseUrl?: string } = {},
 ) {
-  return opened(sdkFor(stack, user).room(roomId, options))
+  return opened(sdkFor(stack, user, options.baseUrl).room(roomId, options))
+}
+
+/** A signed GET of the edge's operator view of a room. */
+export async function roomStats(stack: Stack, roomId: string) {
+  const path = `/internal/rooms/${roomId}/stats`
+  const headers = await signRequest(stack.secrets.edgeSigningSecret, {
+    method: 'GET',
+    pathWithQuery: path,
+    userId: '',
+    body: new Uint8Array(),
+  })
+  const res = await fetch(`${stack.urls.edge}${path}`, { headers })
+  if (!res.ok) throw new Error(`stats: ${res.status} ${await res.text()}`)
+  return (await res.json()) as {
+    seq: number
+    unshipped: number
+    lowestHeld: number
+    sockets: number
+    wakes: number
+    presence: Array<{ id: string; name: string }>
+  }
+}
+
+/** A raw WebSocket to a room, as a hostile or broken client would open one. */
+export function rawSocket(
+  stack: Stack,
+  roomId: string,
+  token?: string,
+  // biome-ignore lint/suspicious/noExplicitAny: frames are whatever the room sent.
+): Promise<{ ws: WebSocket; frames: any[]; closed: Promise<{ code: number; reason: string }> }> {
+  const url = `${stack.urls.edge.replace('http', 'ws')}/v1/rooms/${roomId}/ws`
+  const ws = new WebSocket(url, token ? [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`] : [PROTOCOL])
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  const frames: any[] = []
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  )
+  ws.on('message', (data) => {
+    const parsed = JSON.parse(data.toString())
+    frames.push(...(Array.isArray(parsed) ? parsed : [parsed]))
+  })
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, frames, closed }))
+    ws.once('error', reject)
+  })
 }
 
 /** Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. */
