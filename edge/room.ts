@@ -262,7 +262,11 @@ export class Room extends DurableObject<Env> {
     this.bind(roomId)
     const sockets = this.socketsOf(userId)
     for (const ws of sockets) {
-      this.sendTo(ws, { type: 'error', code: 'unauthorized', message: 'You are no longer a member of this room' })
+      this.sendTo(ws, {
+        type: 'error',
+        code: 'unauthorized',
+        message: 'You are no longer a member of this room',
+      })
       this.close(ws, closeCodes.forbidden, 'no longer a member')
     }
     return sockets.length

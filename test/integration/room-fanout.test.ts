@@ -31,7 +31,7 @@ describe('fan-out in one room', () => {
     const roomId = await createRoom(stack, users[0]!)
     const rooms: RoomConnection[] = await Promise.all(users.map((u) => join(stack, u, roomId)))
     const received = rooms.map(() => [] as MessageFrame[])
-    rooms.forEach((room, i) => room.on('message', (m) => received[i]!.push(m)))
+    for (const [i, room] of rooms.entries()) room.on('message', (m) => received[i]!.push(m))
 
     const senders = rooms.slice(0, 10)
     const acks = await Promise.all(
