@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MessageFrame, RoomConnection } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
+import { messageCount, select } from '../support/db'
 import { databaseUrl } from '../support/env'
 import { createRoom, join, registerUser, type TestUser, until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
@@ -61,20 +62,16 @@ describe('fan-out in one room', () => {
 
     await until(
       'MariaDB holds all 1,000',
-      async () => {
-        const [[row]] = (await db.query('SELECT count(*) AS n FROM messages WHERE room_id = ?', [
-          roomId,
-        ])) as any
-        return Number(row.n) === 1000
-      },
+      async () => (await messageCount(db, roomId)) === 1000,
       30_000,
     )
-    const [rows] = (await db.query(
+    const rows = await select<{ seq: number; id: string; body: string }>(
+      db,
       'SELECT seq, id, body FROM messages WHERE room_id = ? ORDER BY seq',
       [roomId],
-    )) as any
-    expect(rows.map((r: any) => `${r.seq}:${r.id}`)).toEqual(reference)
-    expect(rows.map((r: any) => r.body)).toEqual(received[0]!.map((m) => m.body))
+    )
+    expect(rows.map((r) => `${r.seq}:${r.id}`)).toEqual(reference)
+    expect(rows.map((r) => r.body)).toEqual(received[0]!.map((m) => m.body))
     for (const room of rooms) room.close()
   }, 120_000)
 })

@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Ack, MessageFrame } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
+import { messageCount, select } from '../support/db'
 import { privateMariaDb } from '../support/mariadb-server'
 import { createRoom, join, registerUser, until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
@@ -72,24 +73,18 @@ describe('faults in the middle of a run', () => {
     try {
       await until(
         'MariaDB to hold every acked message',
-        async () => {
-          const [[row]] = (await db.query('SELECT count(*) AS n FROM messages WHERE room_id = ?', [
-            roomId,
-          ])) as any
-          return Number(row.n) === 1000
-        },
+        async () => (await messageCount(db, roomId)) === 1000,
         60_000,
       )
-      const [rows] = (await db.query(
+      const rows = await select<{ seq: number; id: string; client_msg_id: string }>(
+        db,
         'SELECT seq, id, client_msg_id FROM messages WHERE room_id = ? ORDER BY seq',
         [roomId],
-      )) as any
-      const stored = new Map<number, string>(rows.map((r: any) => [Number(r.seq), r.id]))
-      for (const ack of acks) expect(stored.get(ack.seq)).toBe(ack.id)
-      expect(new Set(rows.map((r: any) => r.client_msg_id)).size).toBe(1000)
-      expect(rows.map((r: any) => Number(r.seq))).toEqual(
-        Array.from({ length: 1000 }, (_, i) => i + 1),
       )
+      const stored = new Map(rows.map((r) => [Number(r.seq), r.id]))
+      for (const ack of acks) expect(stored.get(ack.seq)).toBe(ack.id)
+      expect(new Set(rows.map((r) => r.client_msg_id)).size).toBe(1000)
+      expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1))
     } finally {
       await db.end()
     }

@@ -5,6 +5,7 @@ import type { MessageFrame, PresenceUser } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
 import { closeCodes } from '../../shared/protocol'
 import { apiClient, freshIp } from '../support/api'
+import { select } from '../support/db'
 import { databaseUrl } from '../support/env'
 import {
   createRoom,
@@ -175,14 +176,21 @@ describe('rooms over WebSocket', () => {
     expect(got[0]).toMatchObject({ seq: 1, body: 'hello, room', author: ada.id })
     await until('the row lands', async () => (await rowsOf(roomId)).length === 1)
     expect(await rowsOf(roomId)).toEqual([{ seq: 1, body: 'hello, room', author_id: ada.id }])
+    // Read markers are kept for members: Bob joins, then marks seq 1 read over the socket.
+    const joined = await api(`/v1/rooms/${roomId}/members`, {
+      method: 'POST',
+      token: bob.token,
+      json: {},
+    })
+    expect(joined.status).toBe(201)
     b.read(1)
     await until('the read marker lands', async () => {
-      const [[row]] = (await db.query(
+      const [row] = await select<{ last_read_seq: number }>(
+        db,
         'SELECT last_read_seq FROM room_members WHERE room_id = ? AND user_id = ?',
         [roomId, bob.id],
-      )) as any
-      // Bob never joined (public room): markers are kept for members only.
-      return row === undefined || Number(row.last_read_seq) === 1
+      )
+      return Number(row?.last_read_seq) === 1
     })
     b.close()
     await until('ada sees bob leave', () => !a.presence.has(bob.id))
