@@ -10,6 +10,7 @@ import { startPlanetScaleStandIn } from './planetscale'
 import { freePort, type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
 import { checkServices, devSecrets } from './services'
 import { startUpstashStandIn } from './upstash'
+import { buildWeb } from './web'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -167,6 +168,8 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
     }
     let edge: ManagedProcess | MiniflareEdge
     let edgeUrl: string
+    progress('building the web page (web/ → web/dist)')
+    buildWeb()
     if (options.edge === 'wrangler') {
       progress('starting the edge with wrangler dev')
       // Secrets go through a private env file, not the command line, so `ps` never shows them.
@@ -291,6 +294,7 @@ async function main(): Promise<void> {
   const health = await fetch(`${stack.urls.edge}/health`).then((r) => r.json())
   console.log(`
 plaza: up in ${((Date.now() - started) / 1000).toFixed(1)} s
+  chat in a browser     ${stack.urls.edge}/           (sign up in two windows and talk)
   edge (the API)        ${stack.urls.edge}            try: curl ${stack.urls.edge}/health
   origin (internal)     ${stack.urls.origin}
   Upstash stand-in      ${stack.urls.upstash}

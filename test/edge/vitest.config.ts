@@ -1,5 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineProject } from 'vitest/config'
+import { buildWeb } from '../../dev/web'
+
+// wrangler.toml serves web/dist as static assets: it must exist before the pool reads it.
+buildWeb()
 
 // Edge tests run inside workerd with wrangler.toml's bindings, talking to a real origin
 // and the real stand-ins that global-setup.ts starts in Node.
