@@ -1,48 +1,101 @@
 import { cpus } from 'node:os'
 import { benchEdgeCeiling } from './edge-ceiling'
+import { benchFanout } from './fanout'
+import { benchIngest } from './ingest'
 import { benchReadPath } from './read-path'
 import { benchStandIns } from './standins'
 
-// `npm run bench`: every benchmark, one after another, on 127.0.0.1 only; prints a Markdown table.
+// `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
+// ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
+const sections = ['standins', 'read', 'ingest', 'fanout'] as const
+const asked = process.argv.slice(2)
+for (const a of asked) {
+  if (!(sections as readonly string[]).includes(a)) {
+    console.error(`unknown section "${a}"; choose from: ${sections.join(', ')}`)
+    process.exit(2)
+  }
+}
+const want = (s: (typeof sections)[number]) => !asked.length || asked.includes(s)
+
 const started = new Date()
 console.log(
   `plaza bench — ${started.toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
 )
-console.log('stand-ins:')
-const results = await benchStandIns()
-console.log('for scale:')
-results.push(await benchEdgeCeiling(50, 10))
-console.log(
-  '\n| benchmark | requests | req/s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|---|',
-)
-for (const r of results)
-  console.log(`| ${r.name} | ${r.requests} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.errors} |`)
+const problems: string[] = []
 
-console.log('\nread path:')
-const read = await benchReadPath()
-console.log('\n| read path | req/s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|')
-for (const r of read.rows)
-  console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.failed} |`)
-const byName = Object.fromEntries(read.rows.map((r) => [r.name, r]))
-const hit = byName['edge HIT']
-for (const other of read.rows) {
-  if (hit && other !== hit)
-    console.log(`edge HIT / ${other.name}: ${(hit.reqPerSec / other.reqPerSec).toFixed(2)}× req/s`)
-}
-const l = read.latency
-const ownWork =
-  (l['edge HIT']?.p50 ?? 0) -
-  (l['bare Worker']?.p50 ?? 0) -
-  (l['Upstash pipeline EVALSHA+GET+GET']?.p50 ?? 0)
-console.log(`edge's own work on a HIT (unloaded p50s): ${ownWork.toFixed(3)} ms`)
-
-const failed = [...results, ...read.rows.map((r) => ({ ...r, errors: r.failed }))].filter(
-  (r) => r.errors > 0,
-)
-if (failed.length) {
-  console.error(
-    `\n${failed.length} benchmark(s) lost or failed requests: ${failed.map((r) => r.name).join(', ')}`,
+if (want('standins')) {
+  console.log('stand-ins:')
+  const results = await benchStandIns()
+  console.log('for scale:')
+  results.push(await benchEdgeCeiling(50, 10))
+  console.log(
+    '\n| benchmark | requests | req/s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|---|',
   )
+  for (const r of results) {
+    console.log(
+      `| ${r.name} | ${r.requests} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.errors} |`,
+    )
+    if (r.errors > 0) problems.push(r.name)
+  }
+}
+
+if (want('read')) {
+  console.log('\nread path:')
+  const read = await benchReadPath()
+  console.log('\n| read path | req/s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|')
+  for (const r of read.rows) {
+    console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.failed} |`)
+    if (r.failed > 0) problems.push(r.name)
+  }
+  const byName = Object.fromEntries(read.rows.map((r) => [r.name, r]))
+  const hit = byName['edge HIT']
+  for (const other of read.rows) {
+    if (hit && other !== hit)
+      console.log(
+        `edge HIT / ${other.name}: ${(hit.reqPerSec / other.reqPerSec).toFixed(2)}× req/s`,
+      )
+  }
+  const l = read.latency
+  const ownWork =
+    (l['edge HIT']?.p50 ?? 0) -
+    (l['bare Worker']?.p50 ?? 0) -
+    (l['Upstash pipeline EVALSHA+GET+GET']?.p50 ?? 0)
+  console.log(`edge's own work on a HIT (unloaded p50s): ${ownWork.toFixed(3)} ms`)
+}
+
+if (want('ingest')) {
+  console.log('\ningest (messages persisted per second into MariaDB):')
+  const rows = await benchIngest()
+  console.log('\n| ingest | messages | seconds | msgs/s stored |\n|---|---|---|---|')
+  for (const r of rows)
+    console.log(`| ${r.name} | ${r.messages} | ${r.seconds.toFixed(2)} | ${r.perSecond} |`)
+  const naive = rows.find((r) => r.name.startsWith('naive'))
+  const floor = rows.find((r) => r.name.startsWith('mysql2'))
+  for (const batched of rows.filter((r) => r.name.startsWith('batched'))) {
+    if (naive)
+      console.log(`${batched.name} / naive: ${(batched.perSecond / naive.perSecond).toFixed(1)}×`)
+    if (floor)
+      console.log(
+        `${batched.name} / mysql2 floor: ${(batched.perSecond / floor.perSecond).toFixed(1)}×`,
+      )
+  }
+}
+
+if (want('fanout')) {
+  console.log('\nfan-out (one room, 1,000 subscribers in a separate process, 5 publishers):')
+  const rows = await benchFanout()
+  console.log(
+    '\n| system | step | offered msgs/s | deliveries/s | p50 ms | p99 ms | lost | reordered |\n|---|---|---|---|---|---|---|---|',
+  )
+  for (const r of rows) {
+    console.log(
+      `| ${r.system} | ${r.step} | ${r.offered} | ${r.deliveriesPerSecond} | ${r.p50} | ${r.p99} | ${r.lost} | ${r.reordered} |`,
+    )
+  }
+}
+
+if (problems.length) {
+  console.error(`\n${problems.length} benchmark(s) lost or failed requests: ${problems.join(', ')}`)
   process.exit(1)
 }
 process.exit(0)

@@ -1,0 +1,72 @@
+import WebSocket from 'ws'
+import { resetDatabase } from '../dev/database'
+import { type Stack, startStack } from '../dev/stack'
+import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
+
+/** Helpers the room benchmarks share: a stack with limits opened up, users, rooms, sockets. */
+export const benchDatabaseUrl =
+  process.env.BENCH_DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza_bench'
+export const benchRedisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+
+let ipCounter = 0
+const ip = () => `10.99.${(++ipCounter >> 8) & 255}.${ipCounter & 255}`
+
+export async function startRoomStack(edgeVars: Record<string, string> = {}): Promise<Stack> {
+  await resetDatabase(benchDatabaseUrl)
+  return startStack({
+    edge: 'miniflare',
+    databaseUrl: benchDatabaseUrl,
+    redisUrl: benchRedisUrl,
+    originWorkers: 2,
+    standInsInOwnProcess: true,
+    edgeVars: {
+      // The benchmarks measure the room, not the limits: nothing here may refuse them.
+      RATE_LIMIT_USER_PER_MINUTE: '1000000000',
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000',
+      ROOM_FLOOD_PER_SECOND: '100000',
+      ROOM_FLOOD_BURST: '100000',
+      ...edgeVars,
+    },
+  })
+}
+
+export async function benchUser(stack: Stack, name: string) {
+  const res = await fetch(`${stack.urls.edge}/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip() },
+    body: JSON.stringify({
+      email: `${name.toLowerCase()}.${Date.now()}.${++ipCounter}@bench.test`,
+      password: 'correct horse battery',
+      displayName: name,
+    }),
+  })
+  const body = (await res.json()) as { user: { id: string }; tokens: { accessToken: string } }
+  if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(body)}`)
+  return { id: body.user.id, token: body.tokens.accessToken }
+}
+
+export async function benchRoom(stack: Stack, token: string): Promise<string> {
+  const res = await fetch(`${stack.urls.edge}/v1/rooms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: `bench ${Date.now()}` }),
+  })
+  const body = (await res.json()) as { id: string }
+  if (res.status !== 201) throw new Error(`create room: ${res.status} ${JSON.stringify(body)}`)
+  return body.id
+}
+
+export function roomSocketUrl(edgeUrl: string, roomId: string): string {
+  return `${edgeUrl.replace(/^http/, 'ws')}/v1/rooms/${roomId}/ws`
+}
+
+export function openRoomSocket(edgeUrl: string, roomId: string, token: string): Promise<WebSocket> {
+  const ws = new WebSocket(roomSocketUrl(edgeUrl, roomId), [
+    PROTOCOL,
+    `${TOKEN_PROTOCOL_PREFIX}${token}`,
+  ])
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+}
