@@ -85,11 +85,11 @@ if (want('fanout')) {
   console.log('\nfan-out (one room, 1,000 subscribers in a separate process, 5 publishers):')
   const rows = await benchFanout()
   console.log(
-    '\n| system | step | offered msgs/s | deliveries/s | p50 ms | p99 ms | lost | reordered |\n|---|---|---|---|---|---|---|---|',
+    '\n| system | step | offered msgs/s | deliveries/s | p50 ms | p99 ms | lost | reordered | client CPU |\n|---|---|---|---|---|---|---|---|---|',
   )
   for (const r of rows) {
     console.log(
-      `| ${r.system} | ${r.step} | ${r.offered} | ${r.deliveriesPerSecond} | ${r.p50} | ${r.p99} | ${r.lost} | ${r.reordered} |`,
+      `| ${r.system} | ${r.step} | ${r.offered} | ${r.deliveriesPerSecond} | ${r.p50} | ${r.p99} | ${r.lost} | ${r.reordered} | ${r.clientCpu} |`,
     )
   }
 }

@@ -79,8 +79,9 @@ function toFrame(r: Row): MessageFrame {
  * and broadcast; the storage write commits before any of the room's output leaves (the
  * output gate), so an ack is never ahead of durability. Messages wait in the outbox (rows
  * with `shipped = 0`) until an alarm ships them to the origin in batches, retrying with
- * backoff. Broadcasts are batched: frames queued within one turn of the event loop go out
- * as one WebSocket message per socket, serialized once. Sockets use the hibernation API;
+ * backoff. Broadcasts are batched: frames queued within one turn of the event loop (or,
+ * in a busy room, within ROOM_BROADCAST_INTERVAL_MS of the last flush) go out as one
+ * WebSocket message per socket, serialized once. Sockets use the hibernation API;
  * everything the room needs after waking is in storage or the sockets' attachments.
  */
 export class Room extends DurableObject<Env> {
@@ -92,6 +93,7 @@ export class Room extends DurableObject<Env> {
   private unshipped = 0
   private pending: ServerFrame[] = []
   private flushQueued = false
+  private lastFlush = 0
   private alarmSet: boolean | undefined
   private readonly buckets = new WeakMap<WebSocket, { tokens: number; at: number }>()
   private readonly lastTyping = new Map<string, number>()
@@ -543,13 +545,16 @@ export class Room extends DurableObject<Env> {
     this.pending.push(frame)
     if (!this.flushQueued) {
       this.flushQueued = true
-      setTimeout(() => this.flush(), 0)
+      // Idle: next turn. Busy: wait out the interval, and everything queued goes in one message.
+      const wait = Math.max(0, this.lastFlush + this.config.ROOM_BROADCAST_INTERVAL_MS - Date.now())
+      setTimeout(() => this.flush(), wait)
     }
   }
 
   private flush(): void {
     this.flushQueued = false
     if (!this.pending.length) return
+    this.lastFlush = Date.now()
     const frames = this.pending
     this.pending = []
     const data = JSON.stringify(frames.length === 1 ? frames[0] : frames)

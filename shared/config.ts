@@ -130,6 +130,12 @@ export const edgeConfigSchema = z.object({
   ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(50),
   /** Longest wait between shipping retries while the origin or database is down. */
   ROOM_SHIP_MAX_BACKOFF_MS: positiveInt.default(30_000),
+  /**
+   * Broadcast coalescing: after a flush, frames wait until this many ms have passed before
+   * the next one, so a busy room sends one WebSocket message per socket per interval
+   * instead of one per chat message. An idle room flushes at once.
+   */
+  ROOM_BROADCAST_INTERVAL_MS: z.coerce.number().int().min(0).default(15),
   /** At most one typing event per user per this many ms. */
   ROOM_TYPING_INTERVAL_MS: positiveInt.default(2_000),
 })
