@@ -252,6 +252,9 @@ async function benchPlaza(): Promise<FanoutRow[]> {
   }
 }
 
+/** One id per comparison run: both Socket.IO processes must share the adapter's Redis channel. */
+const runId = String(Date.now())
+
 async function startServer(
   mode: 'socketio' | 'ws',
 ): Promise<{ url: string; stop: () => Promise<void> }> {
