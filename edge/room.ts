@@ -591,30 +591,83 @@ export class Room extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmSet = false
+    // Keep shipping while there is a backlog (no alarm round trip between batches), but
+    // hand the object back now and then.
+    const until = Date.now() + 5_000
+    for (;;) {
+      const outcome = await this.shipOnce()
+      if (outcome !== 'shipped') return
+      if (Date.now() > until) {
+        this.scheduleShip(0)
+        return
+      }
+    }
+  }
+
+  /**
+   * One round of shipping: up to ROOM_SHIP_CONCURRENCY batches of ROOM_SHIP_BATCH in
+   * parallel (the ingest is idempotent, so order between them does not matter), read
+   * markers with the first. Each batch that lands is marked shipped; any failure schedules
+   * a retry with backoff.
+   */
+  private async shipOnce(): Promise<'empty' | 'shipped' | 'failed'> {
     const sql = this.ctx.storage.sql
+    const { ROOM_SHIP_BATCH: size, ROOM_SHIP_CONCURRENCY: concurrency } = this.config
     const rows = sql
       .exec<Row>(
         `SELECT seq, id, author, client_msg_id, body, created_at FROM messages
          WHERE shipped = 0 ORDER BY seq LIMIT ?`,
-        this.config.ROOM_SHIP_BATCH,
+        size * concurrency,
       )
       .toArray()
     const reads = sql.exec<{ user: string; seq: number }>('SELECT user, seq FROM reads').toArray()
-    if (!rows.length && !reads.length) return
-    const batch: IngestBody = {
-      messages: rows.map((r) => ({
-        seq: r.seq,
-        id: r.id,
-        author: r.author,
-        clientMsgId: r.client_msg_id,
-        body: r.body,
-        createdAt: r.created_at,
-      })),
-      reads: reads.map((r) => ({ user: r.user, seq: r.seq })),
+    if (!rows.length && !reads.length) return 'empty'
+    const chunks: Row[][] = []
+    for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size))
+    if (!chunks.length) chunks.push([])
+    const results = await Promise.allSettled(
+      chunks.map((chunk, i) =>
+        this.ship({
+          messages: chunk.map((r) => ({
+            seq: r.seq,
+            id: r.id,
+            author: r.author,
+            clientMsgId: r.client_msg_id,
+            body: r.body,
+            createdAt: r.created_at,
+          })),
+          reads: i === 0 ? reads.map((r) => ({ user: r.user, seq: r.seq })) : [],
+        }),
+      ),
+    )
+    for (const [i, result] of results.entries()) {
+      const chunk = chunks[i]!
+      if (result.status !== 'fulfilled') continue
+      if (chunk.length) {
+        sql.exec(
+          'UPDATE messages SET shipped = 1 WHERE seq BETWEEN ? AND ?',
+          chunk[0]!.seq,
+          chunk.at(-1)!.seq,
+        )
+      }
+      // A marker that moved on while we shipped stays for the next batch.
+      if (i === 0)
+        for (const r of reads)
+          sql.exec('DELETE FROM reads WHERE user = ? AND seq = ?', r.user, r.seq)
     }
-    try {
-      await this.ship(batch)
-    } catch (err) {
+    // The window: keep ROOM_WINDOW shipped messages, and never anything above an unshipped
+    // one, so what the room holds is always one contiguous range.
+    const { lowest } = sql
+      .exec<{ lowest: number | null }>('SELECT min(seq) AS lowest FROM messages WHERE shipped = 0')
+      .one()
+    sql.exec(
+      'DELETE FROM messages WHERE shipped = 1 AND seq <= ?',
+      Math.min(this.seq - this.config.ROOM_WINDOW, (lowest ?? Number.MAX_SAFE_INTEGER) - 1),
+    )
+    sql.exec('DELETE FROM sent WHERE at < ?', Date.now() - SENT_RETENTION_MS)
+    this.unshipped = this.countUnshipped()
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) {
       const attempt = Number(this.meta('shipAttempt') ?? 0) + 1
       this.setMeta('shipAttempt', attempt)
       const ceiling = Math.min(
@@ -627,27 +680,14 @@ export class Room extends DurableObject<Env> {
         attempt,
         retryInMs: delay,
         unshipped: this.unshipped,
-        ...errorFields(err),
+        ...errorFields((failed as PromiseRejectedResult).reason),
       })
       this.alarmSet = true
       await this.ctx.storage.setAlarm(Date.now() + delay)
-      return
+      return 'failed'
     }
-    const last = rows.at(-1)?.seq
-    if (last !== undefined)
-      sql.exec('UPDATE messages SET shipped = 1 WHERE shipped = 0 AND seq <= ?', last)
-    // A marker that moved on while we shipped stays for the next batch.
-    for (const r of reads) sql.exec('DELETE FROM reads WHERE user = ? AND seq = ?', r.user, r.seq)
-    sql.exec(
-      'DELETE FROM messages WHERE shipped = 1 AND seq <= ?',
-      this.seq - this.config.ROOM_WINDOW,
-    )
-    sql.exec('DELETE FROM sent WHERE at < ?', Date.now() - SENT_RETENTION_MS)
     this.setMeta('shipAttempt', 0)
-    this.unshipped = this.countUnshipped()
-    if (this.unshipped > 0 || sql.exec('SELECT 1 FROM reads LIMIT 1').toArray().length) {
-      this.scheduleShip(0)
-    }
+    return 'shipped'
   }
 
   private async ship(batch: IngestBody): Promise<void> {

@@ -126,6 +126,8 @@ export const edgeConfigSchema = z.object({
   ROOM_WINDOW: positiveInt.default(1_000),
   /** Messages per shipment to the origin. */
   ROOM_SHIP_BATCH: positiveInt.default(500),
+  /** Shipments in flight at once while draining a backlog (the ingest is idempotent, so order does not matter). */
+  ROOM_SHIP_CONCURRENCY: positiveInt.default(2),
   /** How long the outbox gathers messages before shipping them. */
   ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(50),
   /** Longest wait between shipping retries while the origin or database is down. */
