@@ -1,7 +1,9 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { Miniflare } from 'miniflare'
 import mysql from 'mysql2/promise'
 import WebSocket from 'ws'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
@@ -302,10 +304,68 @@ async function benchOther(system: 'socketio' | 'ws'): Promise<FanoutRow[]> {
   }
 }
 
+/**
+ * partyserver's relay (bench/partyserver): the library the issue suggested for the room,
+ * in the same workerd, one `broadcast()` per message. Frames carry the raw body, as with
+ * the bare `ws` server, so the same harness counts them.
+ */
+async function startPartyserver(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const outdir = `${root}.dev/partyserver-build`
+  await promisify(execFile)(
+    process.execPath,
+    [
+      `${root}node_modules/wrangler/bin/wrangler.js`,
+      'deploy',
+      '--dry-run',
+      '--config',
+      'bench/partyserver/wrangler.toml',
+      '--outdir',
+      outdir,
+    ],
+    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  )
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: `${outdir}/worker.js`,
+    compatibilityDate: '2026-04-20',
+    durableObjects: { Relay: { className: 'Relay', useSQLite: true } },
+    host: '127.0.0.1',
+    port: 0,
+    cf: false,
+  })
+  const base = (await mf.ready).toString().replace(/^http/, 'ws').replace(/\/$/, '')
+  return { url: `${base}/parties/relay/bench`, stop: () => mf.dispose() }
+}
+
+async function benchPartyserver(): Promise<FanoutRow[]> {
+  const name = 'partyserver relay (Miniflare, broadcast per message)'
+  console.log(`  ${name}…`)
+  const server = await startPartyserver()
+  const subs = new Subscribers()
+  try {
+    const ready = await subs.start('ws', [server.url])
+    console.log(`    ${ready.opened} subscribers connected`)
+    const pubs: Publisher[] = []
+    for (let p = 0; p < publishers; p++) pubs.push(await openPublisher('ws', server.url))
+    const { rows } = await runSteps(name, pubs, subs)
+    for (const pub of pubs) pub.close()
+    return rows
+  } finally {
+    await subs.close()
+    await server.stop()
+  }
+}
+
 export async function benchFanout(): Promise<FanoutRow[]> {
-  const only = process.env.BENCH_FANOUT_SYSTEMS?.split(',') ?? ['plaza', 'socketio', 'ws']
+  const only = process.env.BENCH_FANOUT_SYSTEMS?.split(',') ?? [
+    'plaza',
+    'partyserver',
+    'socketio',
+    'ws',
+  ]
   const rows: FanoutRow[] = []
   if (only.includes('plaza')) rows.push(...(await benchPlaza()))
+  if (only.includes('partyserver')) rows.push(...(await benchPartyserver()))
   if (only.includes('socketio')) rows.push(...(await benchOther('socketio')))
   if (only.includes('ws')) rows.push(...(await benchOther('ws')))
   return rows
