@@ -200,7 +200,7 @@ async function runSteps(
       p99: report.p99,
       lost: expected - report.delivered,
       reordered: report.reordered,
-      clientCpu: Math.round((cpuMs / 1000 / seconds) * 100) / 100,
+      clientCpu: report.delivered ? Math.round((cpuMs / 1000 / seconds) * 100) / 100 : 0,
     }
     console.log(
       `    ${step.name}: ${row.deliveriesPerSecond} deliveries/s, p50 ${row.p50} ms, p99 ${row.p99} ms, lost ${row.lost}, reordered ${row.reordered}, client cpu ${row.clientCpu}`,

@@ -5,7 +5,6 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import autocannon from 'autocannon'
-import { Miniflare } from 'miniflare'
 import mysql from 'mysql2/promise'
 import { type Stack, startStack } from '../dev/stack'
 import { newId } from '../shared/ids'
@@ -100,16 +99,15 @@ async function startBare(): Promise<{ url: string; close: () => Promise<void> }>
     ],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   )
-  const mf = new Miniflare({
-    modules: true,
+  // Through the same Miniflare options wrangler derives for the edge (static assets included).
+  const { startMiniflareEdge } = await import('../dev/edge')
+  const bare = await startMiniflareEdge({
+    vars: {},
     scriptPath: join(outdir, 'worker.js'),
-    compatibilityDate: '2026-04-20',
-    host: '127.0.0.1',
-    port: 0,
-    cf: false,
+    configPath: join(root, 'bench', 'bare', 'wrangler.toml'),
   })
-  const url = (await mf.ready).toString().replace(/\/$/, '')
-  return { url, close: () => mf.dispose() }
+  const url = bare.url
+  return { url, close: () => bare.close() }
 }
 
 async function startExpress(databaseUrl: string, redisUrl: string) {

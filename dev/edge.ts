@@ -41,9 +41,13 @@ export async function startMiniflareEdge(options: {
   port?: number
   scriptPath?: string
   persistTo?: string | false
+  /** Another Worker's wrangler.toml (benchmarks' comparison Workers); the edge's by default. */
+  configPath?: string
 }): Promise<MiniflareEdge> {
   const scriptPath = options.scriptPath ?? (await buildEdge())
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'))
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(
+    options.configPath ?? join(root, 'wrangler.toml'),
+  )
   const mf = new Miniflare({
     ...workerOptions,
     modules: true,

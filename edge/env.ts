@@ -5,6 +5,8 @@ import type { Room } from './room'
 /** Bindings of wrangler.toml: the Room namespace and the variables `edgeConfigSchema` validates. */
 export interface Env {
   ROOMS: DurableObjectNamespace<Room>
+  /** The demo page's files (wrangler.toml [assets]). */
+  ASSETS: Fetcher
   [variable: string]: unknown
 }
 

@@ -70,7 +70,16 @@ app.post('/v1/auth/login', rateLimit({ auth: true }), forwardToOrigin())
 app.patch('/v1/profiles/:id', rateLimit(), requireAuth(), forwardToOrigin())
 app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/v1/*', rateLimit(), forwardToOrigin())
 
-app.notFound(notFound)
+// Everything that is not the API is the demo page (web/dist), from Workers static assets.
+app.notFound(async (c) => {
+  const path = c.req.path
+  const api = path.startsWith('/v1/') || path.startsWith('/internal/')
+  if (!api && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
+    const file = await c.env.ASSETS.fetch(c.req.raw)
+    if (file.status !== 404) return file
+  }
+  return notFound(c)
+})
 app.onError(
   onError((err, c) =>
     log('error', 'unhandled error', {

@@ -40,6 +40,18 @@ describe('edge /health', () => {
 })
 
 describe('edge errors', () => {
+  it('serves the demo page from static assets, and never for API paths', async () => {
+    const page = await edge.fetch('http://edge/')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    expect(await page.text()).toContain('<script type="module" src="/app.js">')
+    const script = await edge.fetch('http://edge/app.js')
+    expect(script.headers.get('content-type')).toMatch(/javascript/)
+    const api = await edge.fetch('http://edge/v1/app.js')
+    expect(api.status).toBe(404)
+    expect(api.headers.get('content-type')).toMatch(/application\/json/)
+  })
+
   it('answers an unknown route with 404 JSON', async () => {
     const res = await edge.fetch('http://edge/nope')
     expect(res.status).toBe(404)
