@@ -74,6 +74,30 @@ interface Pending {
   timer?: ReturnType<typeof setTimeout>
 }
 
+/*
+ * Plain string work instead of URL/URLSearchParams/crypto.randomUUID: React Native's
+ * runtime lacks or only partly implements them.
+ */
+function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`
+}
+
+let counter = 0
+/** A clientMsgId unique per author: random where the platform offers it, time and counter always. */
+export function newClientMsgId(): string {
+  const c = (globalThis as { crypto?: Crypto }).crypto
+  if (c?.randomUUID) return c.randomUUID()
+  let random = ''
+  if (c?.getRandomValues) {
+    const bytes = c.getRandomValues(new Uint8Array(8))
+    for (const b of bytes) random += b.toString(16).padStart(2, '0')
+  } else {
+    random = Math.random().toString(16).slice(2, 18)
+  }
+  counter = (counter + 1) % 1_000_000
+  return `${Date.now().toString(36)}-${counter.toString(36)}-${random}`
+}
+
 export class PlazaError extends Error {
   constructor(
     readonly code: string,
@@ -94,7 +118,7 @@ export class Plaza {
     const doFetch = this.options.fetch ?? fetch
     for (let attempt = 0; ; attempt++) {
       const token = await this.options.getToken({ refresh: attempt > 0 })
-      const res = await doFetch(new URL(path, this.options.baseUrl), {
+      const res = await doFetch(joinUrl(this.options.baseUrl, path), {
         method: init.method ?? 'GET',
         headers: {
           authorization: `Bearer ${token}`,
@@ -121,9 +145,11 @@ export class Plaza {
     roomId: string,
     q: { before?: number; after?: number; limit?: number } = {},
   ): Promise<{ items: MessageDto[]; full: boolean }> {
-    const params = new URLSearchParams()
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v))
-    return this.request(`/v1/rooms/${roomId}/messages?${params}`)
+    const params = Object.entries(q)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+      .join('&')
+    return this.request(`/v1/rooms/${encodeURIComponent(roomId)}/messages?${params}`)
   }
 
   /** Connects to a room; see RoomConnection. */
@@ -165,14 +191,12 @@ export class RoomConnection {
   ) {
     this.lastSeq = options.lastSeq
     this.maxInFlight = options.maxInFlight ?? 16
-    const base = new URL(`/v1/rooms/${roomId}/ws`, plaza.options.baseUrl)
-    base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:'
+    const base = joinUrl(
+      plaza.options.baseUrl,
+      `/v1/rooms/${encodeURIComponent(roomId)}/ws`,
+    ).replace(/^http/, 'ws')
     this.socket = new ReconnectingWebSocket(
-      () => {
-        const url = new URL(base)
-        if (this.lastSeq !== undefined) url.searchParams.set('lastSeq', String(this.lastSeq))
-        return url.toString()
-      },
+      () => (this.lastSeq === undefined ? base : `${base}?lastSeq=${this.lastSeq}`),
       async () => {
         const token = await plaza.options.getToken({ refresh: this.refresh })
         this.refresh = false
@@ -238,7 +262,7 @@ export class RoomConnection {
     if (this.status === 'closed' || this.status === 'forbidden') {
       return Promise.reject(new PlazaError(this.status, `The room connection is ${this.status}`))
     }
-    const clientMsgId = options.clientMsgId ?? crypto.randomUUID()
+    const clientMsgId = options.clientMsgId ?? newClientMsgId()
     const existing = this.outbox.get(clientMsgId)
     if (existing)
       return new Promise((resolve, reject) => {
