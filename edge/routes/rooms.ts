@@ -156,7 +156,9 @@ roomRoutes.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
       getProfile(services(config).readDb, userId),
     ]),
   )
-  if (!found.room) throw new ApiError('not_found', 'No such room')
+  // No such room is the same answer as a private room you are not in (4403, final for the
+  // SDK): a browser cannot read an HTTP 404 from a failed upgrade, and it would retry forever.
+  if (!found.room) return refuse(protocols, closeCodes.forbidden, 'no such room')
   if (!found.allowed) return refuse(protocols, closeCodes.forbidden, 'not a member of this room')
 
   const headers = new Headers({ upgrade: 'websocket' })

@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MessageFrame, PresenceUser } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
+import { newId } from '../../shared/ids'
 import { closeCodes } from '../../shared/protocol'
 import { apiClient, freshIp } from '../support/api'
 import { select } from '../support/db'
@@ -299,6 +300,9 @@ describe('rooms over WebSocket', () => {
     const roomId = await createRoom(stack, ada, true)
     const raw = await rawSocket(stack, roomId, eve.token)
     expect((await raw.closed).code).toBe(closeCodes.forbidden)
+    // A room that does not exist answers the same way, so the SDK does not retry forever.
+    const missing = await rawSocket(stack, newId(), eve.token)
+    expect(await missing.closed).toEqual({ code: closeCodes.forbidden, reason: 'no such room' })
     const room = sdkFor(stack, eve).room(roomId)
     await until('forbidden', () => room.status === 'forbidden')
     await expect(room.send('hi')).rejects.toThrow(/forbidden/)
