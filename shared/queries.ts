@@ -109,21 +109,27 @@ export async function listPublicRooms(
   }
 }
 
-/** Whether `userId` may read and post in `roomId`: public rooms admit anyone signed in. */
+/**
+ * Whether `userId` may read and post in `roomId`: public rooms admit anyone signed in;
+ * private ones their members (`member` is only looked up for private rooms). Rooms never
+ * change once created, so a caller may pass the room record it already holds.
+ */
 export async function roomAccess(
   db: ReadDb,
   roomId: string,
   userId: string,
+  known?: typeof rooms.$inferSelect,
 ): Promise<{ room: typeof rooms.$inferSelect | null; member: boolean; allowed: boolean }> {
-  const room = await getRoom(db, roomId)
+  const room = known ?? (await getRoom(db, roomId))
   if (!room) return { room: null, member: false, allowed: false }
-  const [m] = userId
-    ? await db
-        .select({ userId: roomMembers.userId })
-        .from(roomMembers)
-        .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
-        .limit(1)
-    : []
+  const [m] =
+    userId && room.isPrivate
+      ? await db
+          .select({ userId: roomMembers.userId })
+          .from(roomMembers)
+          .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
+          .limit(1)
+      : []
   const member = !!m
   return { room, member, allowed: !!userId && (member || !room.isPrivate) }
 }

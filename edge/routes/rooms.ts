@@ -11,6 +11,7 @@ import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
 import { closeCodes, type MessageDto, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
 import { getProfile, listMessages, listPublicRooms, roomAccess } from '../../shared/queries'
+import type { Room } from '../../shared/schema'
 import { verifyRequest } from '../../shared/signature'
 import { cachedRead } from '../cache'
 import type { AppEnv } from '../env'
@@ -43,10 +44,25 @@ async function fromDatabase<T>(c: Context<AppEnv>, query: () => Promise<T>): Pro
   }
 }
 
+/**
+ * Room records never change after creation (no rename, no privacy switch), so each isolate
+ * keeps the ones it has seen: a public room's sockets and sends then need no database
+ * read for access at all. Bounded; the oldest goes first.
+ */
+const knownRooms = new Map<string, Room>()
+async function checkAccess(c: Context<AppEnv>, roomId: string, userId: string) {
+  const db = services(c.var.config).readDb
+  const found = await fromDatabase(c, () => roomAccess(db, roomId, userId, knownRooms.get(roomId)))
+  if (found.room && !knownRooms.has(roomId)) {
+    knownRooms.set(roomId, found.room)
+    if (knownRooms.size > 10_000) knownRooms.delete(knownRooms.keys().next().value as string)
+  }
+  return found
+}
+
 /** Who may use a room: anyone for public rooms (signed in to write), members for private ones. */
 async function access(c: Context<AppEnv>, roomId: string, userId = c.var.userId) {
-  const config = c.var.config
-  const found = await fromDatabase(c, () => roomAccess(services(config).readDb, roomId, userId))
+  const found = await checkAccess(c, roomId, userId)
   if (!found.room) throw new ApiError('not_found', 'No such room')
   if (found.room.isPrivate && !found.member) {
     if (!userId) throw new ApiError('unauthorized', 'A private room: sign in first')
@@ -85,9 +101,7 @@ roomRoutes.get('/v1/rooms/:id', rateLimit({ withRead: true }), async (c) => {
     // The entry is shared; whether this caller may see a private room is checked every time.
     authorize: async (room) => {
       if (!(room as RoomDto).isPrivate) return
-      const found = await fromDatabase(c, () =>
-        roomAccess(services(config).readDb, id, c.var.userId),
-      )
+      const found = await checkAccess(c, id, c.var.userId)
       if (!found.member) throw new ApiError('not_found', 'No such room')
     },
   })
@@ -150,12 +164,10 @@ roomRoutes.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
   const userId = c.var.userId
   const exp = c.var.tokenExp
   const config = c.var.config
-  const [found, profile] = await fromDatabase(c, () =>
-    Promise.all([
-      roomAccess(services(config).readDb, id, userId),
-      getProfile(services(config).readDb, userId),
-    ]),
-  )
+  const [found, profile] = await Promise.all([
+    checkAccess(c, id, userId),
+    fromDatabase(c, () => getProfile(services(config).readDb, userId)),
+  ])
   // No such room is the same answer as a private room you are not in (4403, final for the
   // SDK): a browser cannot read an HTTP 404 from a failed upgrade, and it would retry forever.
   if (!found.room) return refuse(protocols, closeCodes.forbidden, 'no such room')

@@ -149,6 +149,18 @@ describe('rooms over HTTP', () => {
     expect(history.body.items.map((m: { body: string }) => m.body)).toEqual(['over HTTP'])
     expect((await api(`/v1/rooms/${roomId}/messages`, { token: eve.token })).status).toBe(403)
   })
+  it('a public room needs no database read for access once the edge has seen it', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const path = `/v1/rooms/${roomId}/messages`
+    const send = (n: number) =>
+      api(path, { method: 'POST', token: ada.token, json: { clientMsgId: `k${n}`, body: `m${n}` } })
+    expect((await send(1)).status).toBe(201)
+    const before = stack.standIns.planetscale.requests
+    expect((await send(2)).status).toBe(201)
+    // Only the author's display name is read; the room record is held by the isolate.
+    expect(stack.standIns.planetscale.requests - before).toBe(1)
+  })
 })
 
 describe('rooms over WebSocket', () => {
