@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { Miniflare } from 'miniflare'
 import mysql from 'mysql2/promise'
 import WebSocket from 'ws'
+import { messageCount } from '../dev/database'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import {
   benchDatabaseUrl,
@@ -238,10 +239,7 @@ async function benchPlaza(): Promise<FanoutRow[]> {
     const db = await mysql.createConnection(benchDatabaseUrl)
     let stored = 0
     for (let i = 0; i < 300 && stored < sent; i++) {
-      const [[row]] = (await db.query('SELECT count(*) AS n FROM messages WHERE room_id = ?', [
-        roomId,
-      ])) as unknown as [[{ n: number }]]
-      stored = Number(row.n)
+      stored = await messageCount(db, roomId)
       if (stored < sent) await new Promise((r) => setTimeout(r, 100))
     }
     await db.end()

@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise'
 import type WebSocket from 'ws'
+import { messageCount } from '../dev/database'
 import { newId } from '../shared/ids'
 import { benchDatabaseUrl, benchRoom, benchUser, openRoomSocket, startRoomStack } from './rooms'
 
@@ -69,10 +70,7 @@ async function drainRate(name: string, batch: number, count: number): Promise<In
     let stored = 0
     const deadline = Date.now() + 600_000
     while (stored < count) {
-      const [[row]] = (await db.query('SELECT count(*) AS n FROM messages WHERE room_id = ?', [
-        roomId,
-      ])) as unknown as [[{ n: number }]]
-      stored = Number(row.n)
+      stored = await messageCount(db, roomId)
       if (stored > 0 && !first) first = performance.now()
       if (Date.now() > deadline) throw new Error(`${name}: only ${stored} of ${count} stored`)
       if (stored < count) await new Promise((r) => setTimeout(r, 20))

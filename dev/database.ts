@@ -86,3 +86,9 @@ export async function resetDatabase(url: string): Promise<void> {
   }
   await applyMigrations(url)
 }
+
+/** The number of a room's messages stored in MariaDB (tests and benchmarks check persistence with it). */
+export async function messageCount(db: mysql.Connection, roomId: string): Promise<number> {
+  const [rows] = await db.query('SELECT count(*) AS n FROM messages WHERE room_id = ?', [roomId])
+  return Number((rows as Array<{ n: number }>)[0]?.n ?? 0)
+}

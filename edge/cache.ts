@@ -3,6 +3,7 @@ import { cacheKeys } from '../shared/cache-keys'
 import { ApiError } from '../shared/errors'
 import type { AppEnv } from './env'
 import { errorFields, log } from './log'
+import type { Reply } from './middleware/ratelimit'
 import { services } from './services'
 
 /** What is stored under an entry key: the body, and the generation read before it was queried. */
@@ -14,7 +15,12 @@ interface Entry {
   text: string
 }
 
-type Reply = { result?: unknown; error?: string }
+/** The answer when the read-only database does not answer: retryable, nothing changed. */
+export function databaseUnreachable(): ApiError {
+  return new ApiError('unavailable', 'The database is unreachable; retry shortly', {
+    headers: { 'Retry-After': '5' },
+  })
+}
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS'
 
@@ -85,7 +91,7 @@ export async function cachedRead(
       ...errorFields(err),
     })
     if (limit && !limit.settled) {
-      await limit.settle(null)
+      await limit.settle(null, err)
       limit.enforce()
     }
     const body = await options.load()
@@ -114,9 +120,7 @@ export async function cachedRead(
       if (options.authorize) await options.authorize(JSON.parse(current.text))
       return respond(c, 'STALE', current.etag, current.text)
     }
-    throw new ApiError('unavailable', 'The database is unreachable; retry shortly', {
-      headers: { 'Retry-After': '5' },
-    })
+    throw databaseUnreachable()
   }
   if (body === null) throw new ApiError('not_found', options.notFound)
   if (options.authorize) await options.authorize(body)

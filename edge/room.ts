@@ -96,6 +96,8 @@ export class Room extends DurableObject<Env> {
   private lastFlush = 0
   private alarmSet: boolean | undefined
   private readonly buckets = new WeakMap<WebSocket, { tokens: number; at: number }>()
+  /** Attachments read once per socket per wake, not deserialized again for every frame. */
+  private readonly attachments = new WeakMap<WebSocket, Attachment | null>()
   private readonly lastTyping = new Map<string, number>()
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -183,7 +185,9 @@ export class Room extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]]
     const firstOfUser = this.socketsOf(user.id).length === 0
     this.ctx.acceptWebSocket(server, [user.id])
-    server.serializeAttachment({ user, exp } satisfies Attachment)
+    const attachment: Attachment = { user, exp }
+    server.serializeAttachment(attachment)
+    this.attachments.set(server, attachment)
     this.buckets.set(server, { tokens: this.config.ROOM_FLOOD_BURST, at: Date.now() })
 
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
@@ -300,8 +304,8 @@ export class Room extends DurableObject<Env> {
       )
       return
     }
-    const att = ws.deserializeAttachment() as Attachment
-    if (att.exp * 1000 < Date.now()) {
+    const att = this.attachmentOf(ws)
+    if (!att || att.exp * 1000 < Date.now()) {
       this.close(ws, closeCodes.unauthorized, 'access token expired')
       return
     }
@@ -370,8 +374,17 @@ export class Room extends DurableObject<Env> {
     this.left(ws)
   }
 
+  private attachmentOf(ws: WebSocket): Attachment | null {
+    let att = this.attachments.get(ws)
+    if (att === undefined) {
+      att = (ws.deserializeAttachment() as Attachment | null) ?? null
+      this.attachments.set(ws, att)
+    }
+    return att
+  }
+
   private left(ws: WebSocket): void {
-    const att = ws.deserializeAttachment() as Attachment | null
+    const att = this.attachmentOf(ws)
     if (!att) return
     if (this.socketsOf(att.user.id).some((other) => other !== ws)) return
     this.lastTyping.delete(att.user.id)
@@ -388,7 +401,7 @@ export class Room extends DurableObject<Env> {
     const users = new Map<string, PresenceUser>()
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue
-      const att = ws.deserializeAttachment() as Attachment | null
+      const att = this.attachmentOf(ws)
       if (att) users.set(att.user.id, att.user)
     }
     return [...users.values()]

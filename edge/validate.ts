@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { ApiError, validationError } from '../shared/errors'
+import { isJsonContentType } from '../shared/http'
 
 /** Validates `value` against a zod schema; a failure is 400 listing each issue. */
 export function parse<T>(
@@ -19,8 +20,7 @@ export function parse<T>(
 
 /** A JSON body checked like the origin checks one: 415 not JSON, 400 malformed, 422 invalid. */
 export async function readJson<T>(c: Context, schema: Parameters<typeof parse<T>>[0]): Promise<T> {
-  const type = c.req.header('content-type') ?? ''
-  if (!/^application\/json\b/i.test(type)) {
+  if (!isJsonContentType(c.req.header('content-type'))) {
     throw new ApiError('unsupported_media_type', 'Send the body as application/json')
   }
   let value: unknown

@@ -2,6 +2,11 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { ApiError } from './errors'
 
+/** Whether a Content-Type names JSON (`application/json`, parameters allowed), at the edge and the origin alike. */
+export function isJsonContentType(value: string | undefined): boolean {
+  return /^application\/json\s*(;|$)/i.test(value ?? '')
+}
+
 /** Renders any thrown value as Plaza's JSON error; unknown errors become a 500 that leaks nothing. */
 export function respondError(c: Context, err: unknown, log?: (err: unknown) => void): Response {
   const apiError = toApiError(err)

@@ -76,7 +76,8 @@ function localVerdict(rule: Rule, now: number): Verdict {
   }
 }
 
-type Reply = { result?: unknown; error?: string }
+/** One command's answer in an Upstash pipeline run with `keepErrors`. */
+export type Reply = { result?: unknown; error?: string }
 
 /**
  * One request's rate-limit check: its rules, counted in Redis by the sliding-window script.
@@ -108,10 +109,10 @@ export class LimitCheck {
     return this.rules.length
   }
 
-  /** Turns the pipeline's replies into verdicts; null replies mean Redis was unreachable. */
-  async settle(replies: Reply[] | null): Promise<void> {
+  /** Turns the pipeline's replies into verdicts; null replies mean Redis was unreachable (`err`). */
+  async settle(replies: Reply[] | null, err?: unknown): Promise<void> {
     if (!replies) {
-      this.failOpen(undefined)
+      this.failOpen(err)
       return
     }
     const verdicts: Verdict[] = []
@@ -139,17 +140,12 @@ export class LimitCheck {
   async run(): Promise<void> {
     const pipeline = services(this.config).redis.pipeline()
     await this.append(pipeline)
-    let replies: Reply[] | null
     try {
-      replies = (await pipeline.exec({ keepErrors: true })) as Reply[]
+      await this.settle((await pipeline.exec({ keepErrors: true })) as Reply[])
     } catch (err) {
-      log('warn', 'rate limiter: Redis unreachable', {
-        requestId: this.requestId,
-        ...errorFields(err),
-      })
-      replies = null
+      // Logged by failOpen, at most every 10 s: not once per request while Redis is away.
+      await this.settle(null, err)
     }
-    await this.settle(replies)
   }
 
   private failOpen(err: unknown): void {

@@ -13,7 +13,7 @@ import { closeCodes, type MessageDto, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '..
 import { getProfile, listMessages, listPublicRooms, roomAccess } from '../../shared/queries'
 import type { Room } from '../../shared/schema'
 import { verifyRequest } from '../../shared/signature'
-import { cachedRead } from '../cache'
+import { cachedRead, databaseUnreachable } from '../cache'
 import type { AppEnv } from '../env'
 import { errorFields, log } from '../log'
 import { requireAuth, verifyAccessToken } from '../middleware/auth'
@@ -38,9 +38,7 @@ async function fromDatabase<T>(c: Context<AppEnv>, query: () => Promise<T>): Pro
   } catch (err) {
     if (err instanceof ApiError) throw err
     log('warn', 'database unreachable', { requestId: c.var.requestId, ...errorFields(err) })
-    throw new ApiError('unavailable', 'The database is unreachable; retry shortly', {
-      headers: { 'Retry-After': '5' },
-    })
+    throw databaseUnreachable()
   }
 }
 
@@ -192,10 +190,10 @@ roomRoutes.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
 roomRoutes.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) => {
   const { id } = parse(routes.postMessage.request.params, c.req.param())
   const body = await readJson(c, PostMessageBody)
-  await access(c, id)
-  const profile = await fromDatabase(c, () =>
-    getProfile(services(c.var.config).readDb, c.var.userId),
-  )
+  const [, profile] = await Promise.all([
+    access(c, id),
+    fromDatabase(c, () => getProfile(services(c.var.config).readDb, c.var.userId)),
+  ])
   const user = { id: c.var.userId, name: profile?.displayName ?? 'someone' }
   const result = await roomObject(c, id).post(id, user, body.clientMsgId, body.body)
   if (result.ok) return c.json(result.ack, 201)

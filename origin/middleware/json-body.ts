@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { ApiError } from '../../shared/errors'
+import { isJsonContentType } from '../../shared/http'
 
 /** Bodies are JSON or nothing: a wrong content type is 415, unparseable JSON is 400 — before any handler runs. */
 export function jsonBody(): MiddlewareHandler {
@@ -9,7 +10,7 @@ export function jsonBody(): MiddlewareHandler {
     const raw = await c.req.arrayBuffer()
     if (raw.byteLength === 0) return next()
     const type = c.req.header('content-type') ?? ''
-    if (!/^application\/json\s*(;|$)/i.test(type)) {
+    if (!isJsonContentType(type)) {
       throw new ApiError('unsupported_media_type', 'Send the body as application/json', {
         details: { got: type || null },
       })
