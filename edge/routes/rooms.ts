@@ -190,10 +190,12 @@ roomRoutes.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
 roomRoutes.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) => {
   const { id } = parse(routes.postMessage.request.params, c.req.param())
   const body = await readJson(c, PostMessageBody)
-  const [, profile] = await Promise.all([
-    access(c, id),
-    fromDatabase(c, () => getProfile(services(c.var.config).readDb, c.var.userId)),
-  ])
+  // Access first, then the name: a refused send must not leave a read in flight when the
+  // response goes out (workerd cancels it, and the cancellation reset the client's connection).
+  await access(c, id)
+  const profile = await fromDatabase(c, () =>
+    getProfile(services(c.var.config).readDb, c.var.userId),
+  )
   const user = { id: c.var.userId, name: profile?.displayName ?? 'someone' }
   const result = await roomObject(c, id).post(id, user, body.clientMsgId, body.body)
   if (result.ok) return c.json(result.ack, 201)
