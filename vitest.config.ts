@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/unit/**/*.test.ts', 'test/dev/**/*.test.ts', 'test/origin/**/*.test.ts'],
+          include: ['test/node/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/node-setup.ts'],
           testTimeout: 30_000,

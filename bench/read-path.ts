@@ -7,9 +7,9 @@ import { promisify } from 'node:util'
 import autocannon from 'autocannon'
 import mysql from 'mysql2/promise'
 import { type Stack, startStack } from '../dev/stack'
+import { SLIDING_WINDOW } from '../edge/ratelimit/sliding-window'
 import { newId } from '../shared/ids'
-import { SLIDING_WINDOW } from '../shared/rate-limit'
-import { signRequest } from '../shared/signature'
+import { signRequest } from '../shared/internal/signature'
 
 /**
  * The read path, one run, one harness: cached GET /v1/profiles/:id through the edge (HIT

@@ -1,10 +1,12 @@
 import type { Context } from 'hono'
 import { cacheKeys } from '../shared/cache-keys'
 import { ApiError } from '../shared/errors'
+import { sha1Hex } from '../shared/hex'
+import { clients } from './clients'
+import { databaseUnreachable } from './database'
 import type { AppEnv } from './env'
 import { errorFields, log } from './log'
-import type { Reply } from './middleware/ratelimit'
-import { services } from './services'
+import { roundTripOf } from './round-trip'
 
 /** What is stored under an entry key: the body, and the generation read before it was queried. */
 interface Entry {
@@ -15,21 +17,25 @@ interface Entry {
   text: string
 }
 
-/** The answer when the read-only database does not answer: retryable, nothing changed. */
-export function databaseUnreachable(): ApiError {
-  return new ApiError('unavailable', 'The database is unreachable; retry shortly', {
-    headers: { 'Retry-After': '5' },
-  })
-}
-
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS'
 
+export interface CachedReadOptions<T> {
+  /** Invalidation scope: the origin bumps its generation on writes (shared/cache-keys.ts). */
+  scope: string
+  /** The entry's key; null reads without caching (still one round trip for the riders). */
+  key: string | null
+  ttlSeconds: number
+  /** Runs the same shared query the origin would; null means 404 (`notFound`). */
+  load: () => Promise<T | null>
+  notFound: string
+  /** Whether a loaded body may be stored (e.g. only full pages of history). */
+  storable?: (body: T) => boolean
+  /** Per-request authorization of a shared entry (e.g. private rooms): throw to refuse. */
+  authorize?: (body: T) => Promise<void> | void
+}
+
 async function etagOf(gen: number, text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text))
-  const hex = Array.from(new Uint8Array(digest).slice(0, 10), (b) =>
-    b.toString(16).padStart(2, '0'),
-  ).join('')
-  return `W/"${gen}-${hex}"`
+  return `W/"${gen}-${(await sha1Hex(text)).slice(0, 20)}"`
 }
 
 function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: string): Response {
@@ -42,93 +48,73 @@ function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: st
   return c.body(text, 200, { 'content-type': 'application/json' })
 }
 
-/**
- * Cache-aside with read-your-writes (DESIGN §2.4). One Upstash round trip reads the
- * scope's generation and the entry together. An entry counts only if it was filled under
- * the current generation, so a write (which bumps the generation) hides every older entry
- * at once, and a slow reader that read the database before the write stores its result
- * under the old generation, where nobody looks. `load` runs the same shared query the
- * origin would; null means 404.
- *  - HIT: entry current and younger than `ttlSeconds`
- *  - MISS: loaded from the database and stored
- *  - STALE: entry current but past its TTL and the database did not answer
- *  - BYPASS: Redis did not answer; loaded from the database, nothing stored
- */
-export async function cachedRead(
-  c: Context<AppEnv>,
-  options: {
-    scope: string
-    key: string
-    ttlSeconds: number
-    load: () => Promise<unknown | null>
-    notFound: string
-    /** Per-request authorization of a shared entry (e.g. private rooms): throw to refuse. */
-    authorize?: (body: unknown) => Promise<void> | void
-  },
-): Promise<Response> {
-  const config = c.var.config
-  const { redis } = services(config)
-  const genKey = cacheKeys.generation(options.scope)
-  // One round trip: the rate-limit check (when the route defers it here), the generation, the entry.
-  const limit = c.var.limit
-  const pipeline = redis.pipeline()
-  const checks = limit ? await limit.append(pipeline) : 0
-  pipeline.get(genKey).get(options.key)
-  let gen: number
-  let entry: Entry | null
+/** Reads the scope's generation and the entry in the request's one round trip; null: Redis failed. */
+async function lookup(c: Context<AppEnv>, genKey: string, key: string | null) {
+  const trip = roundTripOf(c, clients(c.var.config).redis)
   try {
-    const replies = await pipeline.exec<unknown[]>({ keepErrors: true })
-    await limit?.settle(replies.slice(0, checks) as Reply[])
-    limit?.enforce()
-    const [g, e] = replies.slice(checks) as Reply[]
+    const replies = await trip.exec((p) => (key ? p.get(genKey).get(key) : p))
+    if (!key) return { gen: 0, entry: null }
+    const [g, e] = replies
     if (g?.error || e?.error) throw new Error(`cache read failed: ${g?.error ?? e?.error}`)
-    gen = Number(g?.result ?? 0)
-    entry = (e?.result ?? null) as Entry | null
+    return { gen: Number(g?.result ?? 0), entry: (e?.result ?? null) as Entry | null }
   } catch (err) {
     if (err instanceof ApiError) throw err
     log('warn', 'cache unreachable; reading the database directly', {
       requestId: c.var.requestId,
       ...errorFields(err),
     })
-    if (limit && !limit.settled) {
-      await limit.settle(null, err)
-      limit.enforce()
-    }
-    const body = await options.load()
-    if (body === null) throw new ApiError('not_found', options.notFound)
-    if (options.authorize) await options.authorize(body)
-    const text = JSON.stringify(body)
-    return respond(c, 'BYPASS', await etagOf(0, text), text)
+    return null
   }
+}
 
+/**
+ * Cache-aside with read-your-writes (DESIGN §2.4). One Upstash round trip reads the
+ * scope's generation and the entry together, with whatever rides along (the rate limit).
+ * An entry counts only if it was filled under the current generation, so a write (which
+ * bumps the generation) hides every older entry at once, and a slow reader that read the
+ * database before the write stores its result under the old generation, where nobody looks.
+ *  - HIT: entry current and younger than `ttlSeconds`
+ *  - MISS: loaded from the database and stored
+ *  - STALE: entry current but past its TTL and the database did not answer
+ *  - BYPASS: not cached (Redis did not answer, no key, or not storable); loaded, nothing stored
+ */
+export async function cachedRead<T>(
+  c: Context<AppEnv>,
+  options: CachedReadOptions<T>,
+): Promise<Response> {
+  const found = await lookup(c, cacheKeys.generation(options.scope), options.key)
+  const gen = found?.gen ?? 0
+  const entry = found?.entry
   const current = entry && entry.gen === gen && typeof entry.text === 'string' ? entry : null
+  const authorize = async (body: T) => options.authorize?.(body)
   if (current && Date.now() - current.storedAt < options.ttlSeconds * 1000) {
-    if (options.authorize) await options.authorize(JSON.parse(current.text))
+    if (options.authorize) await authorize(JSON.parse(current.text) as T)
     return respond(c, 'HIT', current.etag, current.text)
   }
-  let body: unknown | null
+  let body: T | null
   try {
     body = await options.load()
   } catch (err) {
-    if (err instanceof ApiError) throw err
+    if (err instanceof ApiError || !current)
+      throw err instanceof ApiError ? err : databaseUnreachable()
     // stale-if-error: only an entry of the current generation, so never one a write has replaced.
-    if (current) {
-      log('warn', 'database unreachable; serving a stale entry', {
-        requestId: c.var.requestId,
-        ...errorFields(err),
-      })
-      if (options.authorize) await options.authorize(JSON.parse(current.text))
-      return respond(c, 'STALE', current.etag, current.text)
-    }
-    throw databaseUnreachable()
+    log('warn', 'database unreachable; serving a stale entry', {
+      requestId: c.var.requestId,
+      ...errorFields(err),
+    })
+    if (options.authorize) await authorize(JSON.parse(current.text) as T)
+    return respond(c, 'STALE', current.etag, current.text)
   }
   if (body === null) throw new ApiError('not_found', options.notFound)
-  if (options.authorize) await options.authorize(body)
+  await authorize(body)
   const text = JSON.stringify(body)
   const etag = await etagOf(gen, text)
+  const store = found && options.key && (options.storable?.(body) ?? true)
+  if (!store || !options.key) return respond(c, 'BYPASS', etag, text)
   const stored: Entry = { gen, storedAt: Date.now(), etag, text }
-  const fill = redis
-    .set(options.key, stored, { ex: options.ttlSeconds + config.CACHE_STALE_SECONDS })
+  const ttl = options.ttlSeconds + c.var.config.CACHE_STALE_SECONDS
+  const fill = clients(c.var.config)
+    .redis.set(options.key, stored, { ex: ttl })
     .catch((err: unknown) =>
       log('warn', 'cache fill failed', { requestId: c.var.requestId, ...errorFields(err) }),
     )

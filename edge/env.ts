@@ -1,6 +1,8 @@
-import type { EdgeConfig } from '../shared/config'
-import type { LimitCheck } from './middleware/ratelimit'
+import type { RequestIdVariables } from 'hono/request-id'
+import type { AuthVariables } from './middleware/auth'
+import type { ConfigVariables } from './middleware/config'
 import type { Room } from './room'
+import type { RoundTripVariables } from './round-trip'
 
 /** Bindings of wrangler.toml: the Room namespace and the variables `edgeConfigSchema` validates. */
 export interface Env {
@@ -10,16 +12,8 @@ export interface Env {
   [variable: string]: unknown
 }
 
+/** The edge app's env: its bindings, and each middleware's variables, declared where it sets them. */
 export interface AppEnv {
   Bindings: Env
-  Variables: {
-    config: EdgeConfig
-    requestId: string
-    /** Set by auth once a token verifies; empty for anonymous requests. */
-    userId: string
-    /** Expiry (unix seconds) of the verified access token. */
-    tokenExp: number
-    /** A rate-limit check waiting to ride in the handler's cache pipeline (rateLimit withRead). */
-    limit?: LimitCheck
-  }
+  Variables: RequestIdVariables & ConfigVariables & AuthVariables & RoundTripVariables
 }

@@ -1,75 +1,60 @@
-import { Client } from '@planetscale/database'
-import { Redis } from '@upstash/redis/cloudflare'
 import type { Handler } from 'hono'
-import type { EdgeConfig } from '../shared/config'
-import type { AppEnv } from './env'
-import { rateLimitStats } from './middleware/ratelimit'
+import { healthClients } from './clients'
+import type { ConfigVariables } from './middleware/config'
+import { rateLimitStats } from './ratelimit/fallback'
 
 type PartStatus = { status: 'up' | 'down'; latencyMs: number; error?: string }
 type Details = Record<string, unknown> | undefined
 
-async function probe(
-  timeoutMs: number,
-  fn: (signal: AbortSignal) => Promise<Details>,
-): Promise<PartStatus> {
+async function probe(timeoutMs: number, fn: () => Promise<Details>): Promise<PartStatus> {
   const started = Date.now()
-  const signal = AbortSignal.timeout(timeoutMs)
   try {
-    const details = await fn(signal)
+    const details = await fn()
     return { status: 'up', latencyMs: Date.now() - started, ...details }
   } catch (err) {
-    const error = signal.aborted
+    const latencyMs = Date.now() - started
+    const timedOut = (err as Error)?.name === 'TimeoutError' || latencyMs >= timeoutMs
+    const error = timedOut
       ? `no answer within ${timeoutMs} ms`
       : err instanceof Error
         ? err.message
         : String(err)
-    return { status: 'down', latencyMs: Date.now() - started, error }
+    return { status: 'down', latencyMs, error }
   }
 }
 
-const probes = {
-  // The origin is up when it answers; its own view of MariaDB and Redis (its /ready) rides along.
-  origin: async (config: EdgeConfig, signal: AbortSignal) => {
-    const res = await fetch(new URL('/ready', config.ORIGIN_URL), { signal })
-    if (res.status !== 200 && res.status !== 503) throw new Error(`origin answered ${res.status}`)
-    const ready = (await res.json()) as { parts?: unknown }
-    return { dependencies: ready.parts }
-  },
-  database: async (config: EdgeConfig, signal: AbortSignal) => {
-    const client = new Client({
-      url: config.DATABASE_READ_URL,
-      fetch: (input, init) => fetch(input, { ...init, signal }),
-    })
-    await client.execute('SELECT 1')
-    return undefined
-  },
-  redis: async (config: EdgeConfig, signal: AbortSignal) => {
-    const redis = new Redis({
-      url: config.UPSTASH_REDIS_REST_URL,
-      token: config.UPSTASH_REDIS_REST_TOKEN,
-      retry: false,
-      signal: () => signal,
-    })
-    const pong = await redis.ping()
-    if (pong !== 'PONG') throw new Error(`unexpected PING reply ${String(pong)}`)
-    return undefined
-  },
-}
-
 /** `GET /health`: the edge and each part it depends on; 503 when any is down. */
-export function health(): Handler<AppEnv> {
+export function health(): Handler<{ Variables: ConfigVariables }> {
   return async (c) => {
     const config = c.var.config
     const timeout = config.HEALTH_TIMEOUT_MS
-    const [origin, database, redis] = await Promise.all([
-      probe(timeout, (s) => probes.origin(config, s)),
-      probe(timeout, (s) => probes.database(config, s)),
-      probe(timeout, (s) => probes.redis(config, s)),
+    const { redis, database } = healthClients(config)
+    const [origin, db, cache] = await Promise.all([
+      // The origin is up when it answers; its own view of MariaDB and Redis (its /ready) rides along.
+      probe(timeout, async () => {
+        const res = await fetch(new URL('/ready', config.ORIGIN_URL), {
+          signal: AbortSignal.timeout(timeout),
+        })
+        if (res.status !== 200 && res.status !== 503)
+          throw new Error(`origin answered ${res.status}`)
+        return { dependencies: ((await res.json()) as { parts?: unknown }).parts }
+      }),
+      probe(timeout, async () => {
+        await database.execute('SELECT 1')
+        return undefined
+      }),
+      probe(timeout, async () => {
+        const pong = await redis.ping()
+        if (pong !== 'PONG') throw new Error(`unexpected PING reply ${String(pong)}`)
+        return undefined
+      }),
     ])
     const edge = { status: 'up' as const, rateLimitFailOpen: rateLimitStats.failOpen }
-    const parts = { edge, origin, database, redis }
-    const allUp = origin.status === 'up' && database.status === 'up' && redis.status === 'up'
+    const up = origin.status === 'up' && db.status === 'up' && cache.status === 'up'
     c.header('Cache-Control', 'no-store')
-    return c.json({ status: allUp ? 'ok' : 'degraded', parts }, allUp ? 200 : 503)
+    return c.json(
+      { status: up ? 'ok' : 'degraded', parts: { edge, origin, database: db, redis: cache } },
+      up ? 200 : 503,
+    )
   }
 }

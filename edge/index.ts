@@ -13,7 +13,10 @@ import { edgeConfig } from './middleware/config'
 import { forwardToOrigin } from './middleware/forward'
 import { rateLimit } from './middleware/ratelimit'
 import { apiDocs, openapiDocument } from './openapi'
+import { historyRoutes } from './routes/history'
+import { internalRoutes } from './routes/internal'
 import { profileReads } from './routes/profiles'
+import { roomLive } from './routes/room-live'
 import { roomRoutes } from './routes/rooms'
 
 // The request's path through the edge, top to bottom (DESIGN §1).
@@ -60,10 +63,13 @@ app.get('/.well-known/jwks.json', (c) => {
 })
 app.get('/openapi.json', openapiDocument())
 app.get('/docs', apiDocs())
+app.route('/', internalRoutes)
 
 app.use('/v1/*', authenticate())
 app.route('/', profileReads)
 app.route('/', roomRoutes)
+app.route('/', roomLive)
+app.route('/', historyRoutes)
 app.get('/v1/me', rateLimit(), requireAuth(), forwardToOrigin())
 app.post('/v1/auth/register', rateLimit({ auth: true }), forwardToOrigin())
 app.post('/v1/auth/login', rateLimit({ auth: true }), forwardToOrigin())

@@ -5,22 +5,15 @@ import type { OriginConfig } from '../shared/config'
 import { notFound, onError } from '../shared/http'
 import { tokenIssuer } from './auth/tokens'
 import type { Database } from './db'
+import type { OriginEnv } from './env'
 import { cacheInvalidator } from './invalidation'
 import type { Logger } from './logger'
 import { jsonBody } from './middleware/json-body'
 import { edgeSignature } from './middleware/signature'
 import { accountRoutes } from './routes/accounts'
+import { ingestRoutes } from './routes/ingest'
 import { profileRoutes } from './routes/profiles'
 import { roomRoutes } from './routes/rooms'
-
-export interface OriginEnv {
-  Variables: {
-    requestId: string
-    log: Logger
-    /** The user the edge vouched for; empty for anonymous requests. */
-    userId: string
-  }
-}
 
 export interface OriginDeps {
   config: OriginConfig
@@ -103,6 +96,7 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
   app.route('/', profileRoutes({ db, read: database.db, invalidator }))
   app.route('/', roomRoutes({ db, invalidator }))
+  app.route('/', ingestRoutes({ db }))
 
   app.notFound(notFound)
   app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))

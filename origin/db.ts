@@ -43,3 +43,5 @@ export function createDatabase(
   }
 }
 export type Database = ReturnType<typeof createDatabase>
+/** A transaction on the primary, as drizzle hands it to `db.transaction`'s callback. */
+export type Transaction = Parameters<Parameters<Database['primary']['transaction']>[0]>[0]

@@ -25,4 +25,6 @@ export const cacheScopes = {
   profileList: 'profiles',
   room: (id: string) => `room:${id}`,
   roomList: 'rooms',
+  /** Never bumped: full pages of history are immutable. */
+  history: (roomId: string) => `history:${roomId}`,
 } as const

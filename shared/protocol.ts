@@ -1,9 +1,12 @@
 import { z } from 'zod'
+import { idPattern } from './ids'
+import { ClientMsgId, type MessageFrame } from './message'
 
 /**
  * The room WebSocket protocol (DESIGN §3), shared by the Room Durable Object, the edge
  * and the client SDK. Frames are JSON text. A server message carries one frame or, when
  * the room batches its broadcast, an array of frames in order; clients accept both.
+ * Plain zod (no OpenAPI layer), so the SDK can import it.
  */
 export const PROTOCOL = 'plaza.v1'
 /** Browsers cannot set headers on a WebSocket: the access token rides as a second subprotocol. */
@@ -22,13 +25,6 @@ export const closeCodes = {
   tooLarge: 1009,
 } as const
 
-/** clientMsgId: chosen by the client, unique per author; a retry with the same id gets the original ack. */
-export const ClientMsgId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
-
 export const sendFrame = z.object({
   type: z.literal('send'),
   clientMsgId: ClientMsgId,
@@ -42,10 +38,20 @@ export const clientFrame = z.discriminatedUnion('type', [
 ])
 export type ClientFrame = z.infer<typeof clientFrame>
 
-export interface PresenceUser {
-  id: string
-  name: string
-}
+/** Someone connected to a room, as presence and typing show them. */
+export const PresenceUserSchema = z.object({
+  id: z.string().regex(idPattern, 'must be a ULID'),
+  name: z.string(),
+})
+export type PresenceUser = z.infer<typeof PresenceUserSchema>
+
+/** The room's answer to a send, over the socket (`ack` frame) and over HTTP (201). */
+export const AckSchema = z.object({
+  clientMsgId: z.string(),
+  seq: z.number().int(),
+  id: z.string(),
+})
+export type Ack = z.infer<typeof AckSchema>
 
 export interface RoomLimits {
   /** Frames per second per connection, sustained… */
@@ -56,17 +62,12 @@ export interface RoomLimits {
   maxFrameBytes: number
 }
 
-export interface MessageFrame {
-  type: 'message'
-  seq: number
-  id: string
-  /** The author's user id; names come from presence or the profiles API. */
-  author: string
-  body: string
-  /** ISO 8601. */
-  createdAt: string
-  clientMsgId?: string
-}
+export type RoomErrorCode =
+  | 'bad_frame'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'unauthorized'
 
 export type ServerFrame =
   | {
@@ -79,19 +80,12 @@ export type ServerFrame =
       limits: RoomLimits
     }
   | MessageFrame
-  | { type: 'ack'; clientMsgId: string; seq: number; id: string }
+  | ({ type: 'ack' } & Ack)
   | { type: 'presence'; event: 'joined' | 'left'; user: PresenceUser }
   | { type: 'typing'; user: PresenceUser }
   | { type: 'error'; code: RoomErrorCode; message: string; clientMsgId?: string }
   /** Messages `from`..`to` are older than the room's window: page them with the history API. */
   | { type: 'gap'; from: number; to: number }
-
-export type RoomErrorCode =
-  | 'bad_frame'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'unauthorized'
 
 /** Heartbeat: the room answers without waking (setWebSocketAutoResponse). */
 export const PING = 'ping'
@@ -101,21 +95,4 @@ export const PONG = 'pong'
 export function parseServerMessage(data: string): ServerFrame[] {
   const parsed = JSON.parse(data) as ServerFrame | ServerFrame[]
   return Array.isArray(parsed) ? parsed : [parsed]
-}
-
-/** The message as history and the HTTP send path return it. */
-export interface MessageDto {
-  seq: number
-  id: string
-  author: string
-  body: string
-  createdAt: string
-  clientMsgId: string | null
-}
-
-/** A page of history, oldest first. */
-export interface MessagePage {
-  items: MessageDto[]
-  /** True when the page holds `limit` messages: such a page never changes and is cached long. */
-  full: boolean
 }

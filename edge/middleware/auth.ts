@@ -3,8 +3,16 @@ import { jwtVerify } from 'jose'
 import type { EdgeConfig } from '../../shared/config'
 import { ApiError } from '../../shared/errors'
 import { idPattern } from '../../shared/ids'
-import type { AppEnv } from '../env'
-import { services } from '../services'
+import { clients } from '../clients'
+import type { ConfigVariables } from './config'
+
+export type AuthVariables = {
+  /** Set by auth once a token verifies; empty for anonymous requests. */
+  userId: string
+  /** Expiry (unix seconds) of the verified access token. */
+  tokenExp: number
+}
+type AuthEnv = { Variables: ConfigVariables & AuthVariables }
 
 const rejected = (description: string) =>
   new ApiError('unauthorized', `Access token rejected: ${description}`, {
@@ -19,7 +27,7 @@ export async function verifyAccessToken(
   token: string,
 ): Promise<{ sub: string; exp: number }> {
   try {
-    const { payload } = await jwtVerify(token, services(config).jwks, {
+    const { payload } = await jwtVerify(token, clients(config).jwks, {
       algorithms: ['EdDSA'],
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -47,7 +55,7 @@ export async function verifyAccessToken(
  * expiry and not-before are checked. A request without a token stays anonymous; one with a
  * bad token is 401 — never silently downgraded.
  */
-export function authenticate(): MiddlewareHandler<AppEnv> {
+export function authenticate(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     c.set('userId', '')
     const header = c.req.header('authorization')
@@ -62,7 +70,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 }
 
 /** For routes that need a signed-in user. */
-export function requireAuth(): MiddlewareHandler<AppEnv> {
+export function requireAuth(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     if (!c.var.userId) {
       throw new ApiError(

@@ -1,8 +1,12 @@
 import type { Handler } from 'hono'
+import type { RequestIdVariables } from 'hono/request-id'
 import { ApiError } from '../../shared/errors'
-import { signRequest } from '../../shared/signature'
-import type { AppEnv } from '../env'
+import { signRequest } from '../../shared/internal/signature'
 import { errorFields, log } from '../log'
+import type { AuthVariables } from './auth'
+import type { ConfigVariables } from './config'
+
+type ForwardEnv = { Variables: ConfigVariables & AuthVariables & RequestIdVariables }
 
 /** Request headers the origin may see; anything else (Authorization, x-plaza-*, cookies) stays at the edge. */
 const forwardedRequestHeaders = [
@@ -25,7 +29,7 @@ const hopByHop = new Set([
  * Sends a write to the origin, signed with the edge's identity claim (DESIGN §2.7).
  * An unreachable origin is a 503 with Retry-After: the client retries, nothing is half-done.
  */
-export function forwardToOrigin(): Handler<AppEnv> {
+export function forwardToOrigin(): Handler<ForwardEnv> {
   return async (c) => {
     const config = c.var.config
     const url = new URL(c.req.url)

@@ -1,11 +1,11 @@
 import { Hono } from 'hono'
-import { routes, toProfileDto } from '../../shared/api'
+import { routes, toProfile } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
 import { getProfile, listProfiles } from '../../shared/queries'
 import { cachedRead } from '../cache'
+import { clients } from '../clients'
 import type { AppEnv } from '../env'
 import { rateLimit } from '../middleware/ratelimit'
-import { services } from '../services'
 import { parse } from '../validate'
 
 /** Profile reads, answered at the edge from Upstash or, on a miss, the read-only database. */
@@ -20,11 +20,11 @@ profileReads.get('/v1/profiles', rateLimit({ withRead: true }), async (c) => {
     ttlSeconds: config.CACHE_TTL_PROFILE_LIST_SECONDS,
     notFound: 'No such page',
     load: async () => {
-      const page = await listProfiles(services(config).readDb, {
+      const page = await listProfiles(clients(config).readDb, {
         cursor: query.cursor,
         limit: query.limit,
       })
-      return { items: page.items.map(toProfileDto), nextCursor: page.nextCursor }
+      return { items: page.items.map(toProfile), nextCursor: page.nextCursor }
     },
   })
 })
@@ -38,8 +38,8 @@ profileReads.get('/v1/profiles/:id', rateLimit({ withRead: true }), async (c) =>
     ttlSeconds: config.CACHE_TTL_PROFILE_SECONDS,
     notFound: 'Profile not found',
     load: async () => {
-      const row = await getProfile(services(config).readDb, id)
-      return row ? toProfileDto(row) : null
+      const row = await getProfile(clients(config).readDb, id)
+      return row ? toProfile(row) : null
     },
   })
 })

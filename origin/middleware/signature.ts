@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { ApiError } from '../../shared/errors'
-import { verifyRequest } from '../../shared/signature'
-import type { OriginEnv } from '../app'
+import { verifyRequest } from '../../shared/internal/signature'
+import type { OriginEnv } from '../env'
 
 /**
  * Trust boundary (DESIGN §2.7): the origin takes identity only from requests the edge

@@ -1,11 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
-import { routes, toProfileDto } from '../../shared/api'
+import { routes, toProfile } from '../../shared/api'
 import { cacheScopes as scopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
 import { newId } from '../../shared/ids'
 import { profiles, users } from '../../shared/schema'
-import type { OriginEnv } from '../app'
 import {
   burnPasswordCheck,
   hashPassword,
@@ -14,6 +13,7 @@ import {
 } from '../auth/passwords'
 import type { TokenIssuer } from '../auth/tokens'
 import type { Database } from '../db'
+import type { OriginEnv } from '../env'
 import type { CacheInvalidator } from '../invalidation'
 import { isDuplicateKey, requireUser, validationHook } from './support'
 
@@ -31,7 +31,7 @@ export function accountRoutes({ db, tokens, invalidator, scrypt }: AccountDeps) 
   async function profileOf(userId: string) {
     const [row] = await db.select().from(profiles).where(eq(profiles.userId, userId)).limit(1)
     if (!row) throw new ApiError('not_found', 'Profile not found')
-    return toProfileDto(row)
+    return toProfile(row)
   }
 
   app.openapi(routes.register, async (c) => {
@@ -40,19 +40,17 @@ export function accountRoutes({ db, tokens, invalidator, scrypt }: AccountDeps) 
     const id = newId()
     const now = new Date()
     try {
-      await db.transaction(async (tx) => {
+      // A new profile changes the list.
+      await invalidator.around(db, [scopes.profileList], async (tx) => {
         await tx.insert(users).values({ id, email, passwordHash, createdAt: now })
         await tx
           .insert(profiles)
           .values({ userId: id, displayName, bio: '', createdAt: now, updatedAt: now })
-        // A new profile changes the list: invalidate before commit (no commit if Redis is down) and after.
-        await invalidator.bump([scopes.profileList])
       })
     } catch (err) {
       if (isDuplicateKey(err)) throw new ApiError('conflict', 'That email is already registered')
       throw err
     }
-    await invalidator.bump([scopes.profileList])
     c.var.log.info({ userId: id }, 'account registered')
     const issued = await tokens.issue(db, id)
     return c.json({ user: { id, email }, profile: await profileOf(id), tokens: issued }, 201)

@@ -1,12 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
-import { routes, toProfileDto } from '../../shared/api'
+import { routes, toProfile } from '../../shared/api'
 import { cacheScopes as scopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
 import { getProfile } from '../../shared/queries'
 import { profiles } from '../../shared/schema'
-import type { OriginEnv } from '../app'
 import type { Database } from '../db'
+import type { OriginEnv } from '../env'
 import type { CacheInvalidator } from '../invalidation'
 import { requireUser, validationHook } from './support'
 
@@ -26,7 +26,7 @@ export function profileRoutes(deps: {
     const { id } = c.req.valid('param')
     const row = await getProfile(read, id)
     if (!row) throw new ApiError('not_found', 'Profile not found')
-    return c.json(toProfileDto(row), 200)
+    return c.json(toProfile(row), 200)
   })
 
   app.openapi(routes.patchProfile, async (c) => {
@@ -41,18 +41,14 @@ export function profileRoutes(deps: {
     if (!existing) throw new ApiError('not_found', 'Profile not found')
     if (id !== userId) throw new ApiError('forbidden', 'You can only change your own profile')
     const invalidated = [scopes.profile(id), scopes.profileList]
-    await db.transaction(async (tx) => {
-      await tx
+    await invalidator.around(db, invalidated, (tx) =>
+      tx
         .update(profiles)
         .set({ ...patch, updatedAt: new Date() })
-        .where(eq(profiles.userId, id))
-      // Bump before commit (so a Redis outage aborts the write) and after (so an entry
-      // filled between the two from pre-commit data is orphaned too).
-      await invalidator.bump(invalidated)
-    })
-    await invalidator.bump(invalidated)
+        .where(eq(profiles.userId, id)),
+    )
     const [row] = await db.select().from(profiles).where(eq(profiles.userId, id)).limit(1)
-    return c.json(toProfileDto(row!), 200)
+    return c.json(toProfile(row!), 200)
   })
 
   return app

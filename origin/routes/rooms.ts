@@ -1,19 +1,19 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { and, eq, sql } from 'drizzle-orm'
-import { IngestBody, routes, toRoomDto } from '../../shared/api'
+import { routes, toRoom } from '../../shared/api'
 import { cacheScopes as scopes } from '../../shared/cache-keys'
-import { ApiError, validationError } from '../../shared/errors'
+import { ApiError } from '../../shared/errors'
 import { newId } from '../../shared/ids'
 import { getRoom } from '../../shared/queries'
-import { messages, roomMembers, rooms } from '../../shared/schema'
-import type { OriginEnv } from '../app'
+import { roomMembers, rooms } from '../../shared/schema'
 import type { Database } from '../db'
+import type { OriginEnv } from '../env'
 import type { CacheInvalidator } from '../invalidation'
 import { requireUser, validationHook } from './support'
 
 /**
- * Room writes (create, join, leave) and the ingest the room Durable Objects ship their
- * outboxes to. Reads of rooms and history are answered by the edge.
+ * Room writes: create, join, leave. Reads of rooms and history are answered by the edge;
+ * messages arrive through the ingest (routes/ingest.ts).
  */
 export function roomRoutes(deps: { db: Database['db']; invalidator: CacheInvalidator }) {
   const { db, invalidator } = deps
@@ -24,14 +24,12 @@ export function roomRoutes(deps: { db: Database['db']; invalidator: CacheInvalid
     const { name, isPrivate } = c.req.valid('json')
     const id = newId()
     const now = new Date()
-    const invalidated = [scopes.roomList]
-    await db.transaction(async (tx) => {
+    // A private room is in no cached list: nothing to invalidate.
+    await invalidator.around(db, isPrivate ? [] : [scopes.roomList], async (tx) => {
       await tx.insert(rooms).values({ id, name, isPrivate, ownerId: userId, createdAt: now })
       await tx.insert(roomMembers).values({ roomId: id, userId, role: 'owner', joinedAt: now })
-      if (!isPrivate) await invalidator.bump(invalidated)
     })
-    if (!isPrivate) await invalidator.bump(invalidated)
-    return c.json(toRoomDto({ id, name, isPrivate, ownerId: userId, createdAt: now }), 201)
+    return c.json(toRoom({ id, name, isPrivate, ownerId: userId, createdAt: now }), 201)
   })
 
   app.openapi(routes.joinRoom, async (c) => {
@@ -77,44 +75,6 @@ export function roomRoutes(deps: { db: Database['db']; invalidator: CacheInvalid
       .where(and(eq(roomMembers.roomId, id), eq(roomMembers.userId, userId)))
     if (!result.affectedRows) throw new ApiError('not_found', 'Not a member of this room')
     return c.body(null, 204)
-  })
-
-  /**
-   * The room's outbox, shipped by its Durable Object: one multi-row INSERT, idempotent on
-   * the primary key (room_id, seq), so a batch retried after a lost answer changes nothing.
-   * Read markers only move forward.
-   */
-  app.post('/internal/rooms/:id/ingest', async (c) => {
-    const roomId = c.req.param('id')
-    const parsed = IngestBody.safeParse(await c.req.json().catch(() => null))
-    if (!parsed.success) throw validationError(parsed.error.issues, 'unprocessable')
-    const batch = parsed.data
-    await db.transaction(async (tx) => {
-      if (batch.messages.length) {
-        await tx
-          .insert(messages)
-          .values(
-            batch.messages.map((m) => ({
-              roomId,
-              seq: m.seq,
-              id: m.id,
-              authorId: m.author,
-              clientMsgId: m.clientMsgId,
-              body: m.body,
-              bodyBytes: new TextEncoder().encode(m.body).byteLength,
-              createdAt: new Date(m.createdAt),
-            })),
-          )
-          .onDuplicateKeyUpdate({ set: { seq: sql`seq` } })
-      }
-      for (const read of batch.reads) {
-        await tx
-          .update(roomMembers)
-          .set({ lastReadSeq: sql`GREATEST(${roomMembers.lastReadSeq}, ${read.seq})` })
-          .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, read.user)))
-      }
-    })
-    return c.json({ stored: batch.messages.length, reads: batch.reads.length })
   })
 
   return app

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { ApiError, validationError } from '../../shared/errors'
-import type { OriginEnv } from '../app'
+import type { OriginEnv } from '../env'
 
 /** zod-openapi's hook: a body that fails validation is 422, a bad path or query 400, each issue listed. */
 export function validationHook(

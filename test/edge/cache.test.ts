@@ -3,9 +3,9 @@ import { env } from 'cloudflare:workers'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { cachedRead } from '../../edge/cache'
+import { clients } from '../../edge/clients'
 import type { AppEnv } from '../../edge/env'
 import { edgeConfig } from '../../edge/middleware/config'
-import { services } from '../../edge/services'
 import { cacheKeys } from '../../shared/cache-keys'
 import { edgeConfigSchema, loadConfig } from '../../shared/config'
 import { onError } from '../../shared/http'
@@ -51,7 +51,7 @@ describe('generation-checked cache: the fill race', () => {
     // 2. A write lands: the database changes, then the origin bumps the generation.
     database = { value: 'new' }
     const config = loadConfig(edgeConfigSchema, env as unknown as Record<string, unknown>)
-    await services(config).redis.incr(cacheKeys.generation(scope))
+    await clients(config).redis.incr(cacheKeys.generation(scope))
     // 3. A reader after the write sees the new value.
     expect(await get()).toEqual({ cache: 'MISS', body: { value: 'new' } })
     // 4. The slow reader finishes and stores what it read, under the old generation.

@@ -1,7 +1,6 @@
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import app from '../../edge/index'
-import { newId } from '../../shared/ids'
 
 // The Worker exactly as wrangler.toml configures it, called in-process.
 const edge = (exports as unknown as { default: Fetcher }).default
@@ -142,28 +141,6 @@ describe('edge headers', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example')
     const denied = await preflight('https://evil.example')
     expect(denied.headers.get('access-control-allow-origin')).toBeNull()
-  })
-})
-
-describe('Room Durable Object', () => {
-  it('numbers and stores sends, answers a retried clientMsgId with the original ack, and serves its window', async () => {
-    const roomId = newId()
-    const room = env.ROOMS.getByName(roomId)
-    const user = { id: newId(), name: 'Tester' }
-    const first = await room.post(roomId, user, 'c-1', 'hello')
-    expect(first).toEqual({ ok: true, ack: { clientMsgId: 'c-1', seq: 1, id: expect.any(String) } })
-    expect(await room.post(roomId, user, 'c-1', 'hello')).toEqual(first)
-    const second = await room.post(roomId, user, 'c-2', 'again')
-    expect(second.ok && second.ack.seq).toBe(2)
-    const tooBig = await room.post(roomId, user, 'c-3', 'x'.repeat(5000))
-    expect(tooBig).toMatchObject({ ok: false, code: 'payload_too_large' })
-    const history = await room.history(roomId, { limit: 10 })
-    expect(history.items.map((m) => [m.seq, m.body, m.clientMsgId])).toEqual([
-      [1, 'hello', 'c-1'],
-      [2, 'again', 'c-2'],
-    ])
-    expect(history.lowestHeld).toBe(1)
-    expect((await room.stats(roomId)).seq).toBe(2)
   })
 })
 

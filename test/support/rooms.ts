@@ -1,8 +1,8 @@
 import WebSocket from 'ws'
 import { Plaza, type RoomConnection, type RoomOptions } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
+import { signRequest } from '../../shared/internal/signature'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
-import { signRequest } from '../../shared/signature'
 import { apiClient, freshEmail, freshIp } from './api'
 
 export interface TestUser {

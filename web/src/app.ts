@@ -33,35 +33,12 @@ const save = (s: Session | null) => {
   $('signout').hidden = !s
 }
 
-async function call<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const json = await res.json().catch(() => null)
-  if (!res.ok) {
-    const details = json?.error?.details
-    const fields = Array.isArray(details)
-      ? details.map((d: { path: string; message: string }) => `${d.path}: ${d.message}`).join('; ')
-      : ''
-    throw new PlazaError(
-      json?.error?.code ?? 'http_error',
-      [json?.error?.message ?? `HTTP ${res.status}`, fields].filter(Boolean).join(' — '),
-      res.status,
-    )
-  }
-  return json as T
-}
-
 const plaza = new Plaza({
   baseUrl: location.origin,
   getToken: async ({ refresh }) => {
     if (!session) throw new Error('signed out')
     if (refresh) {
-      const tokens = await call<{ accessToken: string; refreshToken: string }>('/v1/auth/refresh', {
-        refreshToken: session.refreshToken,
-      })
+      const tokens = await plaza.auth.refresh(session.refreshToken)
       save({ ...session, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken })
     }
     return session!.accessToken
@@ -77,19 +54,14 @@ $('auth-form').addEventListener('submit', async (event) => {
   const data = Object.fromEntries(new FormData(form)) as Record<string, string>
   $('auth-error').textContent = ''
   try {
-    const body =
+    const credentials = { email: data.email ?? '', password: data.password ?? '' }
+    const res =
       mode === 'register'
-        ? {
-            email: data.email,
-            password: data.password,
-            displayName: data.displayName || data.email?.split('@')[0],
-          }
-        : { email: data.email, password: data.password }
-    const res = await call<{
-      user: { id: string }
-      profile: { displayName: string }
-      tokens: { accessToken: string; refreshToken: string }
-    }>(`/v1/auth/${mode}`, body)
+        ? await plaza.auth.register({
+            ...credentials,
+            displayName: data.displayName || (data.email?.split('@')[0] ?? ''),
+          })
+        : await plaza.auth.login(credentials)
     save({
       userId: res.user.id,
       displayName: res.profile.displayName,
@@ -106,7 +78,7 @@ $('signout').addEventListener('click', async () => {
   const s = session
   leaveRoom()
   save(null)
-  if (s) await call('/v1/auth/logout', { refreshToken: s.refreshToken }).catch(() => {})
+  if (s) await plaza.auth.logout(s.refreshToken).catch(() => {})
   location.hash = ''
   route()
 })
@@ -119,9 +91,7 @@ async function showLobby() {
   const list = $('rooms')
   list.replaceChildren()
   try {
-    const page = await plaza.request<{ items: Array<{ id: string; name: string }> }>(
-      '/v1/rooms?limit=100',
-    )
+    const page = await plaza.rooms.list({ limit: 100 })
     for (const room of page.items) {
       const li = document.createElement('li')
       const a = document.createElement('a')
@@ -144,9 +114,9 @@ $('new-room').addEventListener('submit', async (event) => {
   const form = event.target as HTMLFormElement
   const data = new FormData(form)
   try {
-    const room = await plaza.request<{ id: string }>('/v1/rooms', {
-      method: 'POST',
-      json: { name: String(data.get('name')), isPrivate: data.get('isPrivate') === 'on' },
+    const room = await plaza.rooms.create({
+      name: String(data.get('name')),
+      isPrivate: data.get('isPrivate') === 'on',
     })
     form.reset()
     location.hash = `room=${room.id}`
@@ -166,7 +136,7 @@ async function nameOf(userId: string): Promise<string> {
   const known = names.get(userId)
   if (known) return known
   try {
-    const profile = await plaza.request<{ displayName: string }>(`/v1/profiles/${userId}`)
+    const profile = await plaza.profiles.get(userId)
     names.set(userId, profile.displayName)
     return profile.displayName
   } catch {
@@ -223,11 +193,10 @@ async function openRoom(roomId: string) {
   $('typing').textContent = ''
   lastRendered = 0
   try {
-    const info = await plaza.request<{ name: string; isPrivate: boolean }>(`/v1/rooms/${roomId}`)
+    const info = await plaza.rooms.get(roomId)
     $('room-name').textContent = info.name + (info.isPrivate ? ' (private)' : '')
     // Join public rooms (a no-op when already a member); private ones are joined by their owner's invitation.
-    if (!info.isPrivate)
-      await plaza.request(`/v1/rooms/${roomId}/members`, { method: 'POST', json: {} })
+    if (!info.isPrivate) await plaza.rooms.join(roomId)
     const history = await plaza.history(roomId, { limit: 50 })
     for (const m of history.items) render(m)
   } catch (err) {

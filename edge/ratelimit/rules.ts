@@ -1,0 +1,59 @@
+import type { EdgeConfig } from '../../shared/config'
+
+export interface Rule {
+  /** Bucket name: what is counted (ip, user, auth-ip, auth-email, or a route). */
+  name: string
+  identifier: string
+  limit: number
+  windowSeconds: number
+}
+
+export interface RequestFacts {
+  ip: string
+  /** Empty when anonymous. */
+  userId: string
+  /** "METHOD /route/:pattern", as RATE_LIMIT_ROUTES names routes. */
+  route: string
+  /** For sign-in and sign-up: the email the body names, if any. */
+  email?: string | null
+}
+
+/**
+ * Which buckets a request counts against: the route's override, else per user when signed
+ * in, per IP otherwise; sign-in and sign-up also per IP and per email over 15 minutes.
+ */
+export function rulesFor(config: EdgeConfig, facts: RequestFacts, auth: boolean): Rule[] {
+  const { ip, userId, route } = facts
+  const subject = userId ? `user:${userId}` : `ip:${ip}`
+  const override = config.RATE_LIMIT_ROUTES[route]
+  const rules: Rule[] = [
+    override
+      ? { name: `route:${route}`, identifier: subject, limit: override, windowSeconds: 60 }
+      : userId
+        ? {
+            name: 'user',
+            identifier: userId,
+            limit: config.RATE_LIMIT_USER_PER_MINUTE,
+            windowSeconds: 60,
+          }
+        : {
+            name: 'ip',
+            identifier: ip,
+            limit: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+            windowSeconds: 60,
+          },
+  ]
+  if (auth) {
+    const perWindow = config.RATE_LIMIT_AUTH_PER_15_MINUTES
+    rules.push({ name: 'auth-ip', identifier: ip, limit: perWindow, windowSeconds: 900 })
+    if (facts.email) {
+      rules.push({
+        name: 'auth-email',
+        identifier: facts.email,
+        limit: perWindow,
+        windowSeconds: 900,
+      })
+    }
+  }
+  return rules
+}

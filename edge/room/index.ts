@@ -1,0 +1,324 @@
+import { DurableObject } from 'cloudflare:workers'
+import type { EdgeConfig } from '../../shared/config'
+import { newId } from '../../shared/ids'
+import { type Message, toFrame, toMessage } from '../../shared/message'
+import {
+  type Ack,
+  type ClientFrame,
+  closeCodes,
+  PING,
+  PONG,
+  PROTOCOL,
+  type PresenceUser,
+  type ServerFrame,
+} from '../../shared/protocol'
+import { configOf } from '../config'
+import { errorFields, log } from '../log'
+import { FanOut } from './fanout'
+import { fitsIn, readFrame } from './frames'
+import { roomHeaders } from './headers'
+import { RoomOutbox } from './outbox'
+import { shipToOrigin } from './shipment'
+import { type Attachment, closeSocket, RoomSockets, sendTo } from './sockets'
+import { RoomStore } from './store'
+
+export { roomHeaders }
+
+export type SendResult =
+  | { ok: true; ack: Ack }
+  | { ok: false; code: 'unavailable' | 'payload_too_large'; message: string }
+
+type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>
+
+/**
+ * One Durable Object per room, addressed by the room id (`ctx.id.name`): the room's
+ * serialization point (DESIGN §1–§3). Its life is a few hooks — a socket connects, a
+ * frame arrives (one short handler per frame type), a socket closes, the alarm ships the
+ * outbox — and the RPC entry points the edge calls. The parts: `RoomStore` (SQLite),
+ * `RoomOutbox` (shipping to the origin), `FanOut` (broadcast and replay), `RoomSockets`
+ * (attachments, presence, flood control). A send's storage write commits before any of
+ * the room's output leaves (the output gate), so an ack is never ahead of durability.
+ */
+export class Room extends DurableObject<Record<string, unknown>> {
+  private readonly config: EdgeConfig
+  private readonly store: RoomStore
+  private readonly sockets: RoomSockets
+  private readonly fanout: FanOut
+  private readonly outbox: RoomOutbox
+
+  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+    super(ctx, env)
+    const config = configOf(env)
+    this.config = config
+    this.store = new RoomStore(ctx.storage.sql)
+    // Counts constructions: after hibernation or eviction a fresh instance starts here.
+    this.store.setCounter('wakes', this.store.counter('wakes') + 1)
+    this.sockets = new RoomSockets(ctx, {
+      rate: config.ROOM_FLOOD_PER_SECOND,
+      burst: config.ROOM_FLOOD_BURST,
+      typingIntervalMs: config.ROOM_TYPING_INTERVAL_MS,
+    })
+    this.fanout = new FanOut(
+      () => this.sockets.all(),
+      this.store,
+      config.ROOM_BROADCAST_INTERVAL_MS,
+      this.store.seq,
+    )
+    this.outbox = new RoomOutbox(
+      this.store,
+      (batch) => shipToOrigin(config, this.roomId)(batch),
+      ctx.storage,
+      {
+        batch: config.ROOM_SHIP_BATCH,
+        concurrency: config.ROOM_SHIP_CONCURRENCY,
+        delayMs: config.ROOM_SHIP_DELAY_MS,
+        maxBackoffMs: config.ROOM_SHIP_MAX_BACKOFF_MS,
+        window: config.ROOM_WINDOW,
+      },
+      ({ attempt, retryInMs, error }) =>
+        log('warn', 'room outbox: shipping failed; will retry', {
+          room: this.roomId,
+          attempt,
+          retryInMs,
+          unshipped: this.outbox.size,
+          ...errorFields(error),
+        }),
+    )
+    // Heartbeats are answered by the runtime without waking the room.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
+  }
+
+  /** The room id: the name the edge addressed this object by. */
+  private get roomId(): string {
+    const name = this.ctx.id.name
+    if (!name) throw new Error('a Room is addressed by its room id (ROOMS.getByName)')
+    return name
+  }
+
+  // ---- a socket connects (the edge has checked the token and membership) -------------
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return Response.json(
+        { error: { code: 'upgrade_required', message: 'Expected a WebSocket upgrade' } },
+        { status: 426 },
+      )
+    }
+    const h = request.headers
+    const user: PresenceUser = {
+      id: h.get(roomHeaders.userId) ?? '',
+      name: decodeURIComponent(h.get(roomHeaders.userName) ?? ''),
+    }
+    const attachment: Attachment = { user, exp: Number(h.get(roomHeaders.tokenExp) ?? 0) }
+    const lastSeq = h.get(roomHeaders.lastSeq)
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+    const firstOfUser = this.sockets.of(user.id).length === 0
+    this.sockets.accept(server, attachment)
+    // Deliver what is queued first, so the welcome's seq and the live stream line up.
+    this.fanout.flush()
+    this.send(server, this.welcome(user))
+    if (lastSeq !== null) this.fanout.replay(server, Number(lastSeq))
+    if (firstOfUser)
+      this.fanout.broadcastExcept({ type: 'presence', event: 'joined', user }, server)
+    const headers = new Headers()
+    const offered = h
+      .get('sec-websocket-protocol')
+      ?.split(',')
+      .map((p) => p.trim())
+    if (offered?.includes(PROTOCOL)) headers.set('sec-websocket-protocol', PROTOCOL)
+    return new Response(null, { status: 101, webSocket: client, headers })
+  }
+
+  private welcome(you: PresenceUser): ServerFrame {
+    const c = this.config
+    return {
+      type: 'welcome',
+      room: this.roomId,
+      seq: this.store.seq,
+      you,
+      presence: this.sockets.presence(),
+      limits: {
+        framesPerSecond: c.ROOM_FLOOD_PER_SECOND,
+        burst: c.ROOM_FLOOD_BURST,
+        maxBodyBytes: c.ROOM_MAX_BODY_BYTES,
+        maxFrameBytes: c.ROOM_MAX_FRAME_BYTES,
+      },
+    }
+  }
+
+  // ---- a frame arrives ------------------------------------------------------------------
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const read = readFrame(message, this.config.ROOM_MAX_FRAME_BYTES)
+    if (!read.ok && read.tooLarge) {
+      const max = this.config.ROOM_MAX_FRAME_BYTES
+      return closeSocket(ws, closeCodes.tooLarge, `frame larger than ${max} bytes`)
+    }
+    const att = this.sockets.attachmentOf(ws)
+    if (!att || att.exp * 1000 < Date.now()) {
+      return closeSocket(ws, closeCodes.unauthorized, 'access token expired')
+    }
+    if (!this.admit(ws)) return
+    if (!read.ok) return this.send(ws, { type: 'error', code: 'bad_frame', message: read.message })
+    const frame = read.frame
+    switch (frame.type) {
+      case 'send':
+        return this.onSend(ws, att.user, frame)
+      case 'typing':
+        return this.onTyping(ws, att.user)
+      case 'resume':
+        return this.onResume(ws, frame)
+      case 'read':
+        return this.onRead(att.user, frame)
+    }
+  }
+
+  /** Flood control: false when the frame is refused (or the socket closed for flooding). */
+  private admit(ws: WebSocket): boolean {
+    const verdict = this.sockets.takeToken(ws)
+    if (verdict === 'ok') return true
+    if (verdict === 'close') closeSocket(ws, closeCodes.flooding, 'too many frames')
+    else {
+      const rate = this.config.ROOM_FLOOD_PER_SECOND
+      this.send(ws, {
+        type: 'error',
+        code: 'rate_limited',
+        message: `More than ${rate} frames a second; slow down or be disconnected`,
+      })
+    }
+    return false
+  }
+
+  private onSend(ws: WebSocket, user: PresenceUser, frame: FrameOf<'send'>): void {
+    const result = this.accept(user, frame.clientMsgId, frame.body)
+    if (result.ok) this.send(ws, { type: 'ack', ...result.ack })
+    else {
+      const { code, message } = result
+      this.send(ws, { type: 'error', code, message, clientMsgId: frame.clientMsgId })
+    }
+  }
+
+  private onTyping(ws: WebSocket, user: PresenceUser): void {
+    if (this.sockets.mayType(user.id)) this.fanout.broadcastExcept({ type: 'typing', user }, ws)
+  }
+
+  private onResume(ws: WebSocket, frame: FrameOf<'resume'>): void {
+    this.fanout.flush()
+    this.fanout.replay(ws, frame.lastSeq)
+  }
+
+  private onRead(user: PresenceUser, frame: FrameOf<'read'>): void {
+    this.store.recordRead(user.id, Math.min(frame.seq, this.store.seq))
+    this.outbox.schedule()
+  }
+
+  // ---- a socket closes --------------------------------------------------------------
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.left(ws)
+    // Complete the closing handshake; 1005/1006 cannot be sent back.
+    closeSocket(ws, code === 1005 || code === 1006 ? 1000 : code, '')
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.left(ws)
+  }
+
+  private left(ws: WebSocket): void {
+    const user = this.sockets.release(ws)
+    if (user) this.fanout.broadcastExcept({ type: 'presence', event: 'left', user }, ws)
+  }
+
+  // ---- the alarm ships the outbox -----------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    await this.outbox.drain()
+  }
+
+  // ---- the edge's calls ---------------------------------------------------------------
+
+  /** The HTTP send path: the same checks, numbering and durability as a WebSocket send. */
+  async post(user: PresenceUser, clientMsgId: string, body: string): Promise<SendResult> {
+    const result = this.accept(user, clientMsgId, body)
+    this.fanout.flush()
+    return result
+  }
+
+  /** History the room still holds, for the edge to merge with MySQL's. */
+  async history(q: {
+    before?: number
+    after?: number
+    limit: number
+  }): Promise<{ items: Message[]; lowestHeld: number }> {
+    return { items: this.store.range(q).map(toMessage), lowestHeld: this.store.lowestHeld() }
+  }
+
+  async presenceOf(): Promise<{ room: string; users: PresenceUser[] }> {
+    return { room: this.roomId, users: this.sockets.presence() }
+  }
+
+  /** Read markers are coalesced here and shipped with the outbox. */
+  async markRead(userId: string, seq: number): Promise<void> {
+    this.store.recordRead(userId, Math.min(seq, this.store.seq))
+    this.outbox.schedule()
+  }
+
+  /** Closes a user's sockets (they left, or were removed from, a private room). */
+  async kick(userId: string): Promise<number> {
+    const sockets = this.sockets.of(userId)
+    for (const ws of sockets) {
+      const message = 'You are no longer a member of this room'
+      this.send(ws, { type: 'error', code: 'unauthorized', message })
+      closeSocket(ws, closeCodes.forbidden, 'no longer a member')
+    }
+    return sockets.length
+  }
+
+  /** For tests and operators: the room's own bookkeeping. */
+  async stats() {
+    return {
+      seq: this.store.seq,
+      unshipped: this.outbox.size,
+      lowestHeld: this.store.lowestHeld(),
+      sockets: this.sockets.all().length,
+      shipAttempt: this.store.counter('shipAttempt'),
+      wakes: this.store.counter('wakes'),
+      presence: this.sockets.presence(),
+    }
+  }
+
+  // ---- a send -----------------------------------------------------------------------
+
+  /** Checks, dedupes, numbers, stores and broadcasts one message. */
+  private accept(user: PresenceUser, clientMsgId: string, body: string): SendResult {
+    const max = this.config.ROOM_MAX_BODY_BYTES
+    if (!fitsIn(body, max)) {
+      return {
+        ok: false,
+        code: 'payload_too_large',
+        message: `Message body is larger than ${max} bytes`,
+      }
+    }
+    const previous = this.store.previousAck(user.id, clientMsgId)
+    if (previous) return { ok: true, ack: { clientMsgId, ...previous } }
+    if (this.outbox.size >= this.config.ROOM_OUTBOX_LIMIT) {
+      const message =
+        'The room cannot store more messages until the origin catches up; retry shortly'
+      return { ok: false, code: 'unavailable', message }
+    }
+    const stored = this.store.append({
+      id: newId(),
+      author: user.id,
+      clientMsgId,
+      body,
+      createdAt: Date.now(),
+    })
+    this.outbox.added()
+    this.fanout.broadcast(toFrame(stored))
+    return { ok: true, ack: { clientMsgId, seq: stored.seq, id: stored.id } }
+  }
+
+  private send(ws: WebSocket, frame: ServerFrame): void {
+    sendTo(ws, JSON.stringify(frame))
+  }
+}

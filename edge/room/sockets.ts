@@ -1,0 +1,126 @@
+import type { PresenceUser } from '../../shared/protocol'
+
+/** What each socket carries through hibernation (serializeAttachment): who it is, until when. */
+export interface Attachment {
+  user: PresenceUser
+  /** Access token expiry, unix seconds: frames after it close the socket with 4401. */
+  exp: number
+}
+
+export interface Bucket {
+  tokens: number
+  at: number
+}
+
+export type FloodVerdict = 'ok' | 'refuse' | 'close'
+
+/**
+ * Token bucket per connection: `rate` frames a second, holding `burst`. Past empty a frame
+ * is refused; a second bucket's worth past empty, the socket is closed.
+ */
+export function takeToken(bucket: Bucket, now: number, rate: number, burst: number): FloodVerdict {
+  bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate)
+  bucket.at = now
+  bucket.tokens -= 1
+  if (bucket.tokens >= 0) return 'ok'
+  return bucket.tokens < -burst ? 'close' : 'refuse'
+}
+
+/**
+ * The room's sockets, through the hibernation API: accepted with the user id as tag, who
+ * they are in their attachment (read once per socket per wake), presence derived from the
+ * open ones, a flood bucket per socket and a typing throttle per user.
+ */
+export class RoomSockets {
+  private readonly attachments = new WeakMap<WebSocket, Attachment | null>()
+  private readonly buckets = new WeakMap<WebSocket, Bucket>()
+  private readonly lastTyping = new Map<string, number>()
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly flood: { rate: number; burst: number; typingIntervalMs: number },
+  ) {}
+
+  all(): WebSocket[] {
+    return this.ctx.getWebSockets()
+  }
+
+  accept(ws: WebSocket, attachment: Attachment): void {
+    this.ctx.acceptWebSocket(ws, [attachment.user.id])
+    ws.serializeAttachment(attachment)
+    this.attachments.set(ws, attachment)
+    this.buckets.set(ws, { tokens: this.flood.burst, at: Date.now() })
+  }
+
+  attachmentOf(ws: WebSocket): Attachment | null {
+    let att = this.attachments.get(ws)
+    if (att === undefined) {
+      att = (ws.deserializeAttachment() as Attachment | null) ?? null
+      this.attachments.set(ws, att)
+    }
+    return att
+  }
+
+  /** A user's open sockets. */
+  of(userId: string): WebSocket[] {
+    return this.ctx
+      .getWebSockets(userId)
+      .filter((ws) => ws.readyState === WebSocket.READY_STATE_OPEN)
+  }
+
+  /** Who is connected: one entry per user with an open socket. */
+  presence(): PresenceUser[] {
+    const users = new Map<string, PresenceUser>()
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue
+      const att = this.attachmentOf(ws)
+      if (att) users.set(att.user.id, att.user)
+    }
+    return [...users.values()]
+  }
+
+  /** A socket went away: the user, when it was their last socket (they left the room). */
+  release(ws: WebSocket): PresenceUser | null {
+    const att = this.attachmentOf(ws)
+    if (!att) return null
+    if (this.of(att.user.id).some((other) => other !== ws)) return null
+    this.lastTyping.delete(att.user.id)
+    return att.user
+  }
+
+  takeToken(ws: WebSocket): FloodVerdict {
+    const now = Date.now()
+    let bucket = this.buckets.get(ws)
+    if (!bucket) {
+      bucket = { tokens: this.flood.burst, at: now }
+      this.buckets.set(ws, bucket)
+    }
+    return takeToken(bucket, now, this.flood.rate, this.flood.burst)
+  }
+
+  /** At most one typing event per user per interval. */
+  mayType(userId: string): boolean {
+    const now = Date.now()
+    if (now - (this.lastTyping.get(userId) ?? 0) < this.flood.typingIntervalMs) return false
+    this.lastTyping.set(userId, now)
+    return true
+  }
+}
+
+/** Sends, or does nothing if the socket already went away (its close event cleans up). */
+export function sendTo(ws: { send(data: string): void }, data: string): boolean {
+  try {
+    ws.send(data)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function closeSocket(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason)
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,45 @@
+import type { Context } from 'hono'
+import { ApiError } from '../../shared/errors'
+import { roomAccess } from '../../shared/queries'
+import type { Room } from '../../shared/schema'
+import { clients } from '../clients'
+import { fromDatabase } from '../database'
+import type { AppEnv } from '../env'
+
+/** The room's Durable Object, addressed by the room id (the object reads it as `ctx.id.name`). */
+export function roomObject(c: Context<AppEnv>, roomId: string) {
+  return c.env.ROOMS.getByName(roomId)
+}
+
+/**
+ * Room records never change after creation (no rename, no privacy switch), so each isolate
+ * keeps the ones it has seen: a public room's sockets and sends then need no database
+ * read for access at all. Bounded; the oldest goes first.
+ */
+const knownRooms = new Map<string, Room>()
+const MAX_KNOWN_ROOMS = 10_000
+
+/** The room (null: none) and whether `userId` is a member (looked up for private rooms only). */
+export async function lookupAccess(c: Context<AppEnv>, roomId: string, userId: string) {
+  const db = clients(c.var.config).readDb
+  const found = await fromDatabase(c.var.requestId, () =>
+    roomAccess(db, roomId, userId, knownRooms.get(roomId)),
+  )
+  if (found.room && !knownRooms.has(roomId)) {
+    knownRooms.set(roomId, found.room)
+    if (knownRooms.size > MAX_KNOWN_ROOMS)
+      knownRooms.delete(knownRooms.keys().next().value as string)
+  }
+  return found
+}
+
+/** Who may use a room: anyone for public rooms (signed in to write), members for private ones. */
+export async function requireAccess(c: Context<AppEnv>, roomId: string, userId = c.var.userId) {
+  const found = await lookupAccess(c, roomId, userId)
+  if (!found.room) throw new ApiError('not_found', 'No such room')
+  if (found.room.isPrivate && !found.member) {
+    if (!userId) throw new ApiError('unauthorized', 'A private room: sign in first')
+    throw new ApiError('forbidden', 'A private room: only its members can see or use it')
+  }
+  return found
+}

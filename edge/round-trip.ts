@@ -1,0 +1,75 @@
+import type { Pipeline, Redis } from '@upstash/redis'
+
+/** One command's answer in an Upstash pipeline run with `keepErrors`. */
+export type Reply = { result?: unknown; error?: string }
+
+/**
+ * Something that adds its commands to a request's Upstash round trip and must see their
+ * replies before the request goes on (the rate limiter: a refusal throws 429 from
+ * `settle`). `settle(null, err)` means Redis did not answer.
+ */
+export interface Rider {
+  append(pipeline: Pipeline): Promise<number>
+  settle(replies: Reply[] | null, err?: unknown): Promise<void>
+}
+
+export type RoundTripVariables = { roundTrip?: RoundTrip }
+
+/**
+ * A request's one Upstash round trip. Middleware that needs Redis rides along (`ride`);
+ * the handler that reads (the cached read) runs it with its own commands (`exec`), so a
+ * cache HIT with a rate limit costs one pipeline. Neither knows what the other sends.
+ */
+export class RoundTrip {
+  private riders: Rider[] = []
+
+  constructor(private readonly redis: Redis) {}
+
+  ride(rider: Rider): void {
+    this.riders.push(rider)
+  }
+
+  /**
+   * Sends the riders' commands and then `own`'s in one pipeline; the riders settle first
+   * (and may throw), then the caller gets its replies. A transport failure settles the
+   * riders with null and is thrown to the caller.
+   */
+  async exec(own: (pipeline: Pipeline) => void = () => {}): Promise<Reply[]> {
+    const riders = this.riders
+    this.riders = []
+    const pipeline = this.redis.pipeline()
+    const counts: number[] = []
+    for (const rider of riders) counts.push(await rider.append(pipeline))
+    own(pipeline)
+    if (pipeline.length() === 0) return []
+    let replies: Reply[]
+    try {
+      replies = await pipeline.exec<Reply[]>({ keepErrors: true })
+    } catch (err) {
+      for (const rider of riders) await rider.settle(null, err)
+      throw err
+    }
+    let at = 0
+    for (const [i, rider] of riders.entries()) {
+      await rider.settle(replies.slice(at, at + counts[i]!))
+      at += counts[i]!
+    }
+    return replies.slice(at)
+  }
+}
+
+/** The request's round trip, begun by whoever needs it first. */
+export function roundTripOf(
+  c: {
+    var: RoundTripVariables
+    set(key: 'roundTrip', value: RoundTrip): void
+  },
+  redis: Redis,
+): RoundTrip {
+  let trip = c.var.roundTrip
+  if (!trip) {
+    trip = new RoundTrip(redis)
+    c.set('roundTrip', trip)
+  }
+  return trip
+}

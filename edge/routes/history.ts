@@ -1,0 +1,64 @@
+import { Hono } from 'hono'
+import { type HistoryQuery, messageFromRow, routes } from '../../shared/api'
+import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
+import type { Message, MessagePage } from '../../shared/message'
+import { listMessages } from '../../shared/queries'
+import { cachedRead } from '../cache'
+import { clients } from '../clients'
+import { fromDatabase } from '../database'
+import type { AppEnv } from '../env'
+import { rateLimit } from '../middleware/ratelimit'
+import { requireAccess, roomObject } from '../rooms/access'
+import { parse } from '../validate'
+
+/** History at the edge: `GET /v1/rooms/:id/messages`. */
+export const historyRoutes = new Hono<AppEnv>()
+
+/**
+ * A page, oldest first: what the room still holds (its window, and everything not yet in
+ * MySQL) merged with MySQL's part below the window. A message acked a moment ago is
+ * always in the newest page, with no invalidation at all.
+ */
+async function assemble(
+  window: { items: Message[]; lowestHeld: number },
+  q: HistoryQuery,
+  older: (before: number, limit: number) => Promise<Message[]>,
+): Promise<MessagePage> {
+  let items = window.items
+  const forward = q.after !== undefined
+  const floor = q.after ?? 0
+  if (floor + 1 < window.lowestHeld && (forward || items.length < q.limit)) {
+    // Part of the page is older than the room's window: MySQL has all of it.
+    const before = Math.min(window.lowestHeld, q.before ?? window.lowestHeld)
+    const rows = await older(before, forward ? q.limit : q.limit - items.length)
+    items = forward ? [...rows, ...items].slice(0, q.limit) : [...rows, ...items]
+  }
+  return { items, full: items.length === q.limit }
+}
+
+/**
+ * A page bounded by `before`/`after` that comes back full can never change, so it goes
+ * through the cached read (one round trip per HIT, the rate limit riding along) and is
+ * kept for CACHE_TTL_HISTORY_SECONDS; other pages are assembled every time (BYPASS).
+ */
+historyRoutes.get('/v1/rooms/:id/messages', rateLimit({ withRead: true }), async (c) => {
+  const { id } = parse(routes.listMessages.request.params, c.req.param())
+  const q = parse(routes.listMessages.request.query, c.req.query())
+  await requireAccess(c, id)
+  const { readDb } = clients(c.var.config)
+  const bounded = q.before !== undefined || q.after !== undefined
+  return cachedRead<MessagePage>(c, {
+    scope: cacheScopes.history(id),
+    key: bounded ? cacheKeys.messagePage(id, q.before ?? '', q.after ?? '', q.limit) : null,
+    ttlSeconds: c.var.config.CACHE_TTL_HISTORY_SECONDS,
+    notFound: 'No such room',
+    storable: (page) => page.full,
+    load: async () =>
+      assemble(await roomObject(c, id).history(q), q, async (before, limit) => {
+        const rows = await fromDatabase(c.var.requestId, () =>
+          listMessages(readDb, id, { after: q.after, before, limit }),
+        )
+        return rows.map(messageFromRow)
+      }),
+  })
+})

@@ -1,0 +1,87 @@
+import { Hono } from 'hono'
+import { PostMessageBody, ReadBody, routes } from '../../shared/api'
+import { ApiError } from '../../shared/errors'
+import { closeCodes } from '../../shared/protocol'
+import { getProfile } from '../../shared/queries'
+import { clients } from '../clients'
+import { fromDatabase } from '../database'
+import type { AppEnv } from '../env'
+import { requireAuth } from '../middleware/auth'
+import { rateLimit } from '../middleware/ratelimit'
+import { offeredProtocols, refuseSocket, socketAuth } from '../middleware/socket-auth'
+import { roomHeaders } from '../room/headers'
+import { lookupAccess, requireAccess, roomObject } from '../rooms/access'
+import { parse, readJson } from '../validate'
+
+/** What happens live in a room: routed to its Durable Object once the caller may use it. */
+export const roomLive = new Hono<AppEnv>()
+
+async function displayName(
+  requestId: string,
+  readDb: ReturnType<typeof clients>['readDb'],
+  userId: string,
+) {
+  const profile = await fromDatabase(requestId, () => getProfile(readDb, userId))
+  return profile?.displayName ?? 'someone'
+}
+
+roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
+  const { id } = parse(routes.roomSocket.request.params, c.req.param())
+  const { lastSeq } = parse(routes.roomSocket.request.query, c.req.query())
+  const protocols = offeredProtocols(c)
+  const userId = c.var.userId
+  const [found, name] = await Promise.all([
+    lookupAccess(c, id, userId),
+    displayName(c.var.requestId, clients(c.var.config).readDb, userId),
+  ])
+  // No such room is the same answer as a private room you are not in (4403, final for the
+  // SDK): a browser cannot read an HTTP 404 from a failed upgrade, and it would retry forever.
+  if (!found.room) return refuseSocket(protocols, closeCodes.forbidden, 'no such room')
+  if (!found.allowed)
+    return refuseSocket(protocols, closeCodes.forbidden, 'not a member of this room')
+
+  const headers = new Headers({ upgrade: 'websocket' })
+  if (protocols.length) headers.set('sec-websocket-protocol', protocols.join(', '))
+  headers.set(roomHeaders.userId, userId)
+  headers.set(roomHeaders.userName, encodeURIComponent(name))
+  headers.set(roomHeaders.tokenExp, String(c.var.tokenExp))
+  if (lastSeq !== undefined) headers.set(roomHeaders.lastSeq, String(lastSeq))
+  const res = await roomObject(c, id).fetch('https://room/ws', { headers })
+  // A fresh Response, so the middleware on the way out can still add headers.
+  return new Response(res.body, {
+    status: res.status,
+    headers: res.headers,
+    webSocket: res.webSocket,
+  })
+})
+
+roomLive.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) => {
+  const { id } = parse(routes.postMessage.request.params, c.req.param())
+  const body = await readJson(c, PostMessageBody)
+  // Access first, then the name: a refused send must not leave a read in flight when the
+  // response goes out (workerd cancels it, and the cancellation reset the client's connection).
+  await requireAccess(c, id)
+  const name = await displayName(c.var.requestId, clients(c.var.config).readDb, c.var.userId)
+  const user = { id: c.var.userId, name }
+  const result = await roomObject(c, id).post(user, body.clientMsgId, body.body)
+  if (result.ok) return c.json(result.ack, 201)
+  throw new ApiError(result.code, result.message, {
+    headers: result.code === 'unavailable' ? { 'Retry-After': '5' } : {},
+    details: { clientMsgId: body.clientMsgId },
+  })
+})
+
+roomLive.post('/v1/rooms/:id/read', rateLimit(), requireAuth(), async (c) => {
+  const { id } = parse(routes.markRead.request.params, c.req.param())
+  const { seq } = await readJson(c, ReadBody)
+  await requireAccess(c, id)
+  await roomObject(c, id).markRead(c.var.userId, seq)
+  return c.body(null, 202)
+})
+
+roomLive.get('/v1/rooms/:id/presence', rateLimit(), async (c) => {
+  const { id } = parse(routes.presence.request.params, c.req.param())
+  await requireAccess(c, id)
+  c.header('Cache-Control', 'no-store')
+  return c.json(await roomObject(c, id).presenceOf())
+})

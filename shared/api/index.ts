@@ -1,0 +1,18 @@
+import { accountRoutes } from './accounts'
+import { messageRoutes } from './messages'
+import { profileRoutes } from './profiles'
+import { roomRoutes } from './rooms'
+
+/*
+ * The v1 HTTP surface as zod schemas and OpenAPI routes, by resource: the origin
+ * validates with them, the edge serves the document built from them, the SDK takes its
+ * types from them. One definition, every runtime.
+ */
+export const routes = { ...accountRoutes, ...profileRoutes, ...roomRoutes, ...messageRoutes }
+
+export * from './accounts'
+export * from './fields'
+export * from './messages'
+export { ErrorSchema } from './openapi'
+export * from './profiles'
+export * from './rooms'

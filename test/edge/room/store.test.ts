@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { RoomStore } from '../../../edge/room/store'
+import { newId } from '../../../shared/ids'
+import { appendMany, withRoomStorage } from './support'
+
+describe('RoomStore', () => {
+  it('numbers messages gaplessly, and its numbering survives a new instance on the same storage', async () => {
+    await withRoomStorage((storage, store) => {
+      expect(appendMany(store, 3)).toEqual([1, 2, 3])
+      const again = new RoomStore(storage.sql)
+      expect(again.seq).toBe(3)
+      expect(appendMany(again, 1)).toEqual([4])
+    })
+  })
+
+  it('remembers the ack of each (author, clientMsgId), so a retried send gets the original', async () => {
+    await withRoomStorage((_storage, store) => {
+      const author = newId()
+      const m = store.append({ id: newId(), author, clientMsgId: 'x', body: 'hi', createdAt: 1 })
+      expect(store.previousAck(author, 'x')).toEqual({ seq: m.seq, id: m.id })
+      expect(store.previousAck(newId(), 'x')).toBeUndefined()
+      expect(store.previousAck(author, 'y')).toBeUndefined()
+    })
+  })
+
+  it('serves ranges oldest first: the newest page below `before`, the oldest above `after`', async () => {
+    await withRoomStorage((_storage, store) => {
+      appendMany(store, 10)
+      expect(store.range({ limit: 3 }).map((m) => m.seq)).toEqual([8, 9, 10])
+      expect(store.range({ before: 5, limit: 3 }).map((m) => m.seq)).toEqual([2, 3, 4])
+      expect(store.range({ after: 5, limit: 3 }).map((m) => m.seq)).toEqual([6, 7, 8])
+      expect(store.range({ after: 2, before: 5, limit: 10 }).map((m) => m.seq)).toEqual([3, 4])
+    })
+  })
+
+  it('prunes shipped messages beyond the window, never across an unshipped one', async () => {
+    await withRoomStorage((_storage, store) => {
+      appendMany(store, 10)
+      store.markShipped(1, 3) // 4 is not shipped yet (a failed shipment), 5..8 are
+      store.markShipped(5, 8)
+      store.prune(2, Date.now())
+      // 1..3 are beyond the window of 2 and below the unshipped 4: gone. 5..8 stay, above 4.
+      expect(store.lowestHeld()).toBe(4)
+      expect(store.range({ after: 0, limit: 20 }).map((m) => m.seq)).toEqual([4, 5, 6, 7, 8, 9, 10])
+      store.markShipped(4, 10)
+      store.prune(2, Date.now())
+      expect(store.lowestHeld()).toBe(9)
+      expect(store.countUnshipped()).toBe(0)
+    })
+  })
+
+  it('moves read markers only forward, and keeps one that moved on while it was shipping', async () => {
+    await withRoomStorage((_storage, store) => {
+      const user = newId()
+      store.recordRead(user, 5)
+      store.recordRead(user, 3)
+      const shipping = store.readMarkers()
+      expect(shipping).toEqual([{ user, seq: 5 }])
+      store.recordRead(user, 7)
+      store.clearReads(shipping)
+      expect(store.readMarkers()).toEqual([{ user, seq: 7 }])
+      store.clearReads(store.readMarkers())
+      expect(store.readMarkers()).toEqual([])
+    })
+  })
+})

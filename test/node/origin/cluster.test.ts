@@ -1,0 +1,98 @@
+import { get } from 'node:http'
+import { describe, expect, it } from 'vitest'
+import { databaseUrl } from '../../support/env'
+import { startOrigin } from '../../support/origin'
+
+const env = {
+  EDGE_SIGNING_SECRET: 'cluster-test-secret-0123456789abcdef',
+  ORIGIN_WORKERS: '2',
+  DATABASE_URL: databaseUrl('plaza_test'),
+}
+
+/** Keeps `concurrency` requests in flight until stopped; records which worker answered. */
+function steadyLoad(url: string, concurrency: number) {
+  const stats = { ok: 0, failed: 0, pids: new Set<number>() }
+  let running = true
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      try {
+        const res = await fetch(`${url}/health`)
+        const body = (await res.json()) as { pid: number }
+        if (res.ok) {
+          stats.ok += 1
+          stats.pids.add(body.pid)
+        } else stats.failed += 1
+      } catch {
+        stats.failed += 1
+      }
+    }
+  })
+  return {
+    stats,
+    async stop() {
+      running = false
+      await Promise.all(loops)
+    },
+  }
+}
+
+/** The pid of the worker that answers on a brand-new connection. */
+function pidOnFreshConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/health`, { agent: false }, (res) => {
+      let data = ''
+      res.on('data', (chunk) => {
+        data += chunk
+      })
+      res.on('end', () => resolve((JSON.parse(data) as { pid: number }).pid))
+    }).on('error', reject)
+  })
+}
+
+describe('origin cluster', () => {
+  it('replaces a SIGKILLed worker; the load loses at most the requests in flight on it', async () => {
+    const origin = await startOrigin(env)
+    try {
+      const concurrency = 8
+      const load = steadyLoad(origin.url, concurrency)
+      await new Promise((r) => setTimeout(r, 1_000))
+      const before = new Set(load.stats.pids)
+      expect(before.size).toBe(2)
+      const victim = [...before][0]!
+      process.kill(victim, 'SIGKILL')
+      // Wait until the primary reports a third worker listening: the replacement.
+      const deadline = Date.now() + 15_000
+      const listening = () =>
+        origin.logs.filter((l) => l.includes('"msg":"worker listening"')).length
+      while (Date.now() < deadline && listening() < 3) await new Promise((r) => setTimeout(r, 50))
+      const okAtReplacement = load.stats.ok
+      await new Promise((r) => setTimeout(r, 1_000))
+      await load.stop()
+      expect(origin.logs.some((l) => l.includes('worker died; replacing it'))).toBe(true)
+      // The load kept flowing, and lost no more than what was in flight on the victim.
+      expect(load.stats.ok).toBeGreaterThan(okAtReplacement)
+      expect(load.stats.failed).toBeLessThanOrEqual(concurrency)
+      // New connections are spread over the survivor and the replacement.
+      const pids = new Set(
+        await Promise.all(Array.from({ length: 6 }, () => pidOnFreshConnection(origin.url))),
+      )
+      expect(pids.size).toBe(2)
+      expect(pids.has(victim)).toBe(false)
+      expect([...pids].filter((pid) => !before.has(pid))).toHaveLength(1)
+    } finally {
+      await origin.stop()
+    }
+  })
+
+  it('drains on SIGTERM: workers finish, pools close, the process exits 0 and frees its port', async () => {
+    const origin = await startOrigin(env)
+    const load = steadyLoad(origin.url, 4)
+    await new Promise((r) => setTimeout(r, 300))
+    const code = await origin.stop()
+    await load.stop()
+    expect(code).toBe(0)
+    expect(origin.logs.filter((l) => l.includes('"msg":"drained"'))).toHaveLength(2)
+    expect(origin.logs.some((l) => l.includes('all workers drained'))).toBe(true)
+    await expect(fetch(`${origin.url}/health`)).rejects.toThrow()
+  })
+})

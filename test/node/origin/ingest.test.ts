@@ -1,0 +1,105 @@
+import mysql from 'mysql2/promise'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newId } from '../../../shared/ids'
+import { signRequest } from '../../../shared/internal/signature'
+import { messageCount, select } from '../../support/db'
+import { databaseUrl } from '../../support/env'
+import { type OriginProcess, startOrigin } from '../../support/origin'
+
+// The ingest the room objects ship their outboxes to: idempotent on (room_id, seq).
+const secret = 'ingest-test-secret-0123456789abcdef0123'
+let origin: OriginProcess
+let db: mysql.Connection
+
+beforeAll(async () => {
+  origin = await startOrigin({
+    EDGE_SIGNING_SECRET: secret,
+    ORIGIN_WORKERS: '1',
+    DATABASE_URL: databaseUrl('plaza_test'),
+  })
+  db = await mysql.createConnection(databaseUrl('plaza_test'))
+})
+
+afterAll(async () => {
+  await db?.end()
+  await origin?.stop()
+})
+
+async function ship(roomId: string, batch: unknown, signed = true) {
+  const path = `/internal/rooms/${roomId}/ingest`
+  const body = JSON.stringify(batch)
+  const headers = signed
+    ? await signRequest(secret, {
+        method: 'POST',
+        pathWithQuery: path,
+        userId: '',
+        body: new TextEncoder().encode(body),
+      })
+    : {}
+  const res = await fetch(`${origin.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  })
+  return { status: res.status, body: await res.json() }
+}
+
+const message = (seq: number, author: string) => ({
+  seq,
+  id: newId(),
+  author,
+  clientMsgId: `c${seq}`,
+  body: `message ${seq}`,
+  createdAt: Date.now(),
+})
+
+describe('POST /internal/rooms/:id/ingest', () => {
+  it('stores a batch in one go, and a batch shipped twice (a lost answer) changes nothing', async () => {
+    const roomId = newId()
+    const author = newId()
+    const batch = { messages: [1, 2, 3].map((s) => message(s, author)), reads: [] }
+    expect(await ship(roomId, batch)).toEqual({ status: 200, body: { stored: 3, reads: 0 } })
+    expect((await ship(roomId, batch)).status).toBe(200)
+    const overlapping = { messages: [3, 4].map((s) => message(s, author)), reads: [] }
+    expect((await ship(roomId, overlapping)).status).toBe(200)
+    expect(await messageCount(db, roomId)).toBe(4)
+    const rows = await select<{ seq: number; id: string }>(
+      db,
+      'SELECT seq, id FROM messages WHERE room_id = ? ORDER BY seq',
+      [roomId],
+    )
+    // The first copy of seq 3 stands: a retry never rewrites a stored message.
+    expect(rows.map((r) => r.id)).toEqual([
+      batch.messages[0]!.id,
+      batch.messages[1]!.id,
+      batch.messages[2]!.id,
+      overlapping.messages[1]!.id,
+    ])
+  })
+
+  it('moves read markers forward only', async () => {
+    const roomId = newId()
+    const user = newId()
+    await db.query(
+      'INSERT INTO room_members (room_id, user_id, role, last_read_seq, joined_at) VALUES (?, ?, ?, ?, ?)',
+      [roomId, user, 'member', 5, new Date()],
+    )
+    await ship(roomId, { messages: [], reads: [{ user, seq: 3 }] })
+    await ship(roomId, { messages: [], reads: [{ user, seq: 9 }] })
+    const [row] = await select<{ last_read_seq: number }>(
+      db,
+      'SELECT last_read_seq FROM room_members WHERE room_id = ? AND user_id = ?',
+      [roomId, user],
+    )
+    expect(Number(row?.last_read_seq)).toBe(9)
+  })
+
+  it('refuses unsigned and malformed batches, storing nothing', async () => {
+    const roomId = newId()
+    const unsigned = await ship(roomId, { messages: [message(1, newId())], reads: [] }, false)
+    expect(unsigned.status).toBe(401)
+    const malformed = await ship(roomId, { messages: [{ seq: -1 }], reads: [] })
+    expect(malformed.status).toBe(422)
+    expect(await messageCount(db, roomId)).toBe(0)
+  })
+})

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signRequest } from '../../../shared/internal/signature'
+import { databaseUrl } from '../../support/env'
+import { type OriginProcess, startOrigin } from '../../support/origin'
+
+const secret = 'origin-test-secret-0123456789abcdef01'
+let origin: OriginProcess
+
+beforeAll(async () => {
+  origin = await startOrigin({
+    EDGE_SIGNING_SECRET: secret,
+    ORIGIN_WORKERS: '2',
+    DATABASE_URL: databaseUrl('plaza_test'),
+  })
+})
+
+afterAll(async () => {
+  await origin?.stop()
+})
+
+async function post(path: string, headers: Record<string, string>, body = '{"x":1}') {
+  const res = await fetch(`${origin.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  })
+  return { status: res.status, body: await res.json() }
+}
+
+const sign = (
+  path: string,
+  body = '{"x":1}',
+  extra: { timestamp?: number; userId?: string } = {},
+) =>
+  signRequest(secret, {
+    method: 'POST',
+    pathWithQuery: path,
+    userId: extra.userId ?? 'user-1',
+    body: new TextEncoder().encode(body),
+    timestamp: extra.timestamp,
+  })
+
+describe('origin trust boundary', () => {
+  it('answers 401 JSON to a request without a signature', async () => {
+    const res = await post('/v1/anything', {})
+    expect(res).toEqual({
+      status: 401,
+      body: {
+        error: {
+          code: 'unauthorized',
+          message: 'Request not signed by the edge: missing signature',
+        },
+      },
+    })
+  })
+
+  it('answers 401 to a stale signature', async () => {
+    const headers = await sign('/v1/anything', '{"x":1}', { timestamp: Date.now() - 60_000 })
+    expect((await post('/v1/anything', headers)).body.error.message).toMatch(/stale signature/)
+  })
+
+  it('answers 401 to a tampered body, path or user', async () => {
+    const headers = await sign('/v1/anything')
+    expect((await post('/v1/anything', headers, '{"x":2}')).status).toBe(401)
+    expect((await post('/v1/other', headers)).status).toBe(401)
+    expect((await post('/v1/anything', { ...headers, 'x-plaza-user': 'admin' })).status).toBe(401)
+    expect((await post('/internal/anything', {})).status).toBe(401)
+  })
+
+  it('lets a correctly signed request through to routing', async () => {
+    const headers = await sign('/v1/no-such-route')
+    expect(await post('/v1/no-such-route', headers)).toEqual({
+      status: 404,
+      body: { error: { code: 'not_found', message: 'No route for POST /v1/no-such-route' } },
+    })
+  })
+
+  it('reports liveness and readiness of MariaDB and Redis', async () => {
+    const health = await fetch(`${origin.url}/health`)
+    expect(health.status).toBe(200)
+    const ready = await fetch(`${origin.url}/ready`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      parts: { database: { status: 'up' }, redis: { status: 'up' } },
+    })
+  })
+
+  it('logs JSON lines carrying the request id, and never the signature', async () => {
+    const headers = await sign('/v1/logged')
+    await fetch(`${origin.url}/v1/logged`, {
+      method: 'POST',
+      headers: { ...headers, 'x-request-id': 'req-logged-123', 'content-type': 'application/json' },
+      body: '{"x":1}',
+    })
+    await new Promise((r) => setTimeout(r, 200))
+    const line = origin.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === 'req-logged-123')
+    expect(line).toMatchObject({ path: '/v1/logged', status: 404, msg: 'request' })
+    expect(origin.logs.join('\n')).not.toContain(headers['x-plaza-signature'])
+  })
+})
+
+describe('origin configuration', () => {
+  it('refuses to start without its signing secret, naming the variable', async () => {
+    await expect(startOrigin({ EDGE_SIGNING_SECRET: '' })).rejects.toThrow(
+      /EDGE_SIGNING_SECRET is required but not set/,
+    )
+  })
+})

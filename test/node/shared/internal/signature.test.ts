@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { signatureHeaders, signRequest, verifyRequest } from '../../../../shared/internal/signature'
+
+const secret = 'unit-test-secret-0123456789abcdef0123'
+const body = new TextEncoder().encode('{"a":1}')
+const base = { method: 'POST', pathWithQuery: '/v1/rooms?x=1', userId: 'user-1', body }
+
+async function verify(
+  headers: Record<string, string>,
+  overrides: Partial<typeof base> = {},
+  now?: number,
+) {
+  const req = { ...base, ...overrides, headers: new Headers(headers) }
+  return verifyRequest([secret], req, { windowMs: 30_000, now })
+}
+
+describe('edge → origin signature', () => {
+  it('verifies what it signed and returns the vouched user', async () => {
+    expect(await verify(await signRequest(secret, base))).toEqual({ ok: true, userId: 'user-1' })
+  })
+
+  it('rejects a change to any signed part', async () => {
+    const headers = await signRequest(secret, base)
+    expect((await verify(headers, { method: 'PATCH' })).ok).toBe(false)
+    expect((await verify(headers, { pathWithQuery: '/v1/rooms?x=2' })).ok).toBe(false)
+    expect((await verify(headers, { body: new TextEncoder().encode('{"a":2}') })).ok).toBe(false)
+    expect(await verify({ ...headers, [signatureHeaders.user]: 'user-2' })).toEqual({
+      ok: false,
+      reason: 'bad signature',
+    })
+  })
+
+  it('rejects a signature outside the clock window, either side', async () => {
+    const headers = await signRequest(secret, { ...base, timestamp: 1_000_000 })
+    expect(await verify(headers, {}, 1_000_000 + 30_001)).toEqual({
+      ok: false,
+      reason: 'stale signature',
+    })
+    expect(await verify(headers, {}, 1_000_000 - 30_001)).toEqual({
+      ok: false,
+      reason: 'stale signature',
+    })
+    expect((await verify(headers, {}, 1_000_000 + 29_000)).ok).toBe(true)
+  })
+
+  it('rejects missing and malformed headers', async () => {
+    expect(await verify({})).toEqual({ ok: false, reason: 'missing signature' })
+    const headers = await signRequest(secret, base)
+    expect((await verify({ ...headers, [signatureHeaders.signature]: 'v1=zz' })).ok).toBe(false)
+    expect((await verify({ ...headers, [signatureHeaders.timestamp]: 'soon' })).ok).toBe(false)
+  })
+
+  it('accepts the previous secret while rotating, and never another', async () => {
+    const headers = await signRequest('previous-secret-0123456789abcdef0123', base)
+    const req = { ...base, headers: new Headers(headers) }
+    expect(
+      (
+        await verifyRequest([secret, 'previous-secret-0123456789abcdef0123'], req, {
+          windowMs: 30_000,
+        })
+      ).ok,
+    ).toBe(true)
+    expect((await verifyRequest([secret], req, { windowMs: 30_000 })).ok).toBe(false)
+  })
+})
