@@ -13,14 +13,13 @@ import {
   type ServerFrame,
 } from '../../shared/protocol'
 import { configOf } from '../config'
-import { errorFields, log } from '../log'
-import { FanOut } from './fanout'
+import { assemble } from './assemble'
+import type { FanOut } from './fanout'
 import { fitsIn, readFrame } from './frames'
 import { roomHeaders } from './headers'
-import { RoomOutbox } from './outbox'
-import { shipToOrigin } from './shipment'
-import { type Attachment, closeSocket, RoomSockets, sendTo } from './sockets'
-import { RoomStore } from './store'
+import type { RoomOutbox } from './outbox'
+import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
+import type { RoomStore } from './store'
 
 export { roomHeaders }
 
@@ -48,42 +47,12 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
-    const config = configOf(env)
-    this.config = config
-    this.store = new RoomStore(ctx.storage.sql)
-    // Counts constructions: after hibernation or eviction a fresh instance starts here.
-    this.store.setCounter('wakes', this.store.counter('wakes') + 1)
-    this.sockets = new RoomSockets(ctx, {
-      rate: config.ROOM_FLOOD_PER_SECOND,
-      burst: config.ROOM_FLOOD_BURST,
-      typingIntervalMs: config.ROOM_TYPING_INTERVAL_MS,
-    })
-    this.fanout = new FanOut(
-      () => this.sockets.all(),
-      this.store,
-      config.ROOM_BROADCAST_INTERVAL_MS,
-      this.store.seq,
-    )
-    this.outbox = new RoomOutbox(
-      this.store,
-      (batch) => shipToOrigin(config, this.roomId)(batch),
-      ctx.storage,
-      {
-        batch: config.ROOM_SHIP_BATCH,
-        concurrency: config.ROOM_SHIP_CONCURRENCY,
-        delayMs: config.ROOM_SHIP_DELAY_MS,
-        maxBackoffMs: config.ROOM_SHIP_MAX_BACKOFF_MS,
-        window: config.ROOM_WINDOW,
-      },
-      ({ attempt, retryInMs, error }) =>
-        log('warn', 'room outbox: shipping failed; will retry', {
-          room: this.roomId,
-          attempt,
-          retryInMs,
-          unshipped: this.outbox.size,
-          ...errorFields(error),
-        }),
-    )
+    this.config = configOf(env)
+    const parts = assemble(ctx, this.config, () => this.roomId)
+    this.store = parts.store
+    this.sockets = parts.sockets
+    this.fanout = parts.fanout
+    this.outbox = parts.outbox
     // Heartbeats are answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
   }

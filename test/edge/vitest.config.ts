@@ -31,5 +31,7 @@ export default defineProject({
     name: 'edge',
     include: ['./**/*.test.ts'],
     globalSetup: ['./global-setup.ts'],
+    // The first test of a file may wait for workerd to load the Worker and its objects.
+    testTimeout: 20_000,
   },
 })

@@ -149,6 +149,38 @@ describe('rooms over HTTP', () => {
     expect(history.body.items.map((m: { body: string }) => m.body)).toEqual(['over HTTP'])
     expect((await api(`/v1/rooms/${roomId}/messages`, { token: eve.token })).status).toBe(403)
   })
+  it('a full bounded page of history is cached, and its HIT is one Upstash round trip', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const path = `/v1/rooms/${roomId}/messages`
+    for (let n = 1; n <= 4; n++) {
+      const sent = await api(path, {
+        method: 'POST',
+        token: ada.token,
+        json: { clientMsgId: `h${n}`, body: `m${n}` },
+      })
+      expect(sent.status).toBe(201)
+    }
+    const page = `${path}?after=0&limit=3`
+    const miss = await api(page, { token: ada.token })
+    expect(miss.headers.get('x-cache')).toBe('MISS')
+    expect(miss.body).toMatchObject({ full: true, items: [{ seq: 1 }, { seq: 2 }, { seq: 3 }] })
+    await until('the page is stored', async () => {
+      const again = await api(page, { token: ada.token })
+      return again.headers.get('x-cache') === 'HIT'
+    })
+    const before = stack.standIns.upstash.requests
+    const hit = await api(page, { token: ada.token })
+    const after = stack.standIns.upstash.requests
+    expect(hit.headers.get('x-cache')).toBe('HIT')
+    expect(hit.body).toEqual(miss.body)
+    expect(after - before).toBe(1)
+    // The newest page is never cached: a message acked a moment ago is always in it.
+    const newest = await api(`${path}?limit=3`, { token: ada.token })
+    expect(newest.headers.get('x-cache')).toBe('BYPASS')
+    expect(newest.body.items.map((m: { seq: number }) => m.seq)).toEqual([2, 3, 4])
+  })
+
   it('a public room needs no database read for access once the edge has seen it', async () => {
     const ada = await registerUser(stack, 'Ada')
     const roomId = await createRoom(stack, ada)
