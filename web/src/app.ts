@@ -1,7 +1,6 @@
 import {
   type MessageFrame,
   Plaza,
-  PlazaError,
   type PresenceUser,
   type RoomConnection,
 } from '../../client/src/index'
