@@ -1,6 +1,6 @@
 import autocannon from 'autocannon'
 import { startMiniflareEdge } from '../dev/edge'
-import { generateSigningKey } from '../shared/jwk'
+import { generateSigningKey } from '../dev/jwk'
 import type { BenchResult } from './standins'
 
 /**

@@ -3,8 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
-import { generateSigningKey } from '../shared/jwk'
 import { redact } from './database'
+import { generateSigningKey } from './jwk'
 
 export const startCommands = {
   mariadb:

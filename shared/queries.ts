@@ -24,7 +24,8 @@ export function getProfile(db: ReadDb, userId: string) {
     .then((rows) => rows[0] ?? null)
 }
 
-export interface ProfilePage {
+/** A page of profile rows (the API shape is `ProfilePage` in shared/api). */
+export interface ProfileRows {
   items: Array<typeof profiles.$inferSelect>
   nextCursor: string | null
 }
@@ -33,7 +34,7 @@ export interface ProfilePage {
 export async function listProfiles(
   db: ReadDb,
   options: { cursor?: string | null; limit: number },
-): Promise<ProfilePage> {
+): Promise<ProfileRows> {
   const after = decodeCursor(options.cursor)
   const rows = await db
     .select()

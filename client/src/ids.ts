@@ -1,3 +1,5 @@
+import { toHex } from '../../shared/hex'
+
 let counter = 0
 
 /**
@@ -8,13 +10,9 @@ let counter = 0
 export function newClientMsgId(): string {
   const c = (globalThis as { crypto?: Crypto }).crypto
   if (c?.randomUUID) return c.randomUUID()
-  let random = ''
-  if (c?.getRandomValues) {
-    const bytes = c.getRandomValues(new Uint8Array(8))
-    for (const b of bytes) random += b.toString(16).padStart(2, '0')
-  } else {
-    random = Math.random().toString(16).slice(2, 18)
-  }
+  const random = c?.getRandomValues
+    ? toHex(c.getRandomValues(new Uint8Array(8)))
+    : Math.random().toString(16).slice(2, 18)
   counter = (counter + 1) % 1_000_000
   return `${Date.now().toString(36)}-${counter.toString(36)}-${random}`
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { generateSigningKey } from '../../shared/jwk'
+import { generateSigningKey } from '../../dev/jwk'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 

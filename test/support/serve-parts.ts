@@ -1,7 +1,7 @@
 import { ensureReadOnlyUser, resetDatabase } from '../../dev/database'
+import { generateSigningKey } from '../../dev/jwk'
 import { startPlanetScaleStandIn } from '../../dev/planetscale'
 import { startUpstashStandIn } from '../../dev/upstash'
-import { generateSigningKey } from '../../shared/jwk'
 import { databaseUrl, readOnlyUser, redisUrl } from './env'
 import { startOrigin } from './origin'
 
