@@ -40,6 +40,10 @@ export const bearer = [{ bearer: [] }]
 
 export const notModified = { description: 'Not modified (If-None-Match)' }
 
+/** A page of a list: its items and the cursor of the next page (null: the last). */
+export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name)
+
 /** Cursor pagination shared by every list. */
 export const pageQuery = (cursorMax: number) =>
   z.object({

@@ -1,7 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { profiles } from '../schema'
 import { text, timestamp, UserId } from './fields'
-import { bearer, commonErrors, error, json, jsonBody, notModified, pageQuery } from './openapi'
+import {
+  bearer,
+  commonErrors,
+  error,
+  json,
+  jsonBody,
+  notModified,
+  pageOf,
+  pageQuery,
+} from './openapi'
 
 export const ProfileSchema = z
   .object({
@@ -16,9 +25,7 @@ export const ProfileSchema = z
   .openapi('Profile')
 export type Profile = z.infer<typeof ProfileSchema>
 
-export const ProfilePageSchema = z
-  .object({ items: z.array(ProfileSchema), nextCursor: z.string().nullable() })
-  .openapi('ProfilePage')
+export const ProfilePageSchema = pageOf(ProfileSchema, 'ProfilePage')
 export type ProfilePage = z.infer<typeof ProfilePageSchema>
 
 export const ProfilePatch = z

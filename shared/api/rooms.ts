@@ -1,7 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { rooms } from '../schema'
 import { RoomId, text, timestamp, UserId } from './fields'
-import { bearer, commonErrors, error, json, jsonBody, notModified, pageQuery } from './openapi'
+import {
+  bearer,
+  commonErrors,
+  error,
+  json,
+  jsonBody,
+  notModified,
+  pageOf,
+  pageQuery,
+} from './openapi'
 
 export const RoomSchema = z
   .object({
@@ -14,9 +23,7 @@ export const RoomSchema = z
   .openapi('Room')
 export type Room = z.infer<typeof RoomSchema>
 
-export const RoomPageSchema = z
-  .object({ items: z.array(RoomSchema), nextCursor: z.string().nullable() })
-  .openapi('RoomPage')
+export const RoomPageSchema = pageOf(RoomSchema, 'RoomPage')
 export type RoomPage = z.infer<typeof RoomPageSchema>
 
 export const CreateRoomBody = z
