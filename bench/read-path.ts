@@ -30,7 +30,7 @@ export interface Row {
   failed: number
 }
 
-async function load(name: string, options: autocannon.Options, expect = 200): Promise<Row> {
+export async function load(name: string, options: autocannon.Options, expect = 200): Promise<Row> {
   process.stdout.write(`  ${name}… `)
   const r = await autocannon({ connections, duration, ...options })
   const other = Object.entries(r.statusCodeStats ?? {})
@@ -72,7 +72,7 @@ async function probe(
   return result
 }
 
-async function seedProfiles(databaseUrl: string, count: number): Promise<string[]> {
+export async function seedProfiles(databaseUrl: string, count: number): Promise<string[]> {
   const db = await mysql.createConnection({ uri: databaseUrl })
   const ids: string[] = []
   const now = new Date()
@@ -117,7 +117,7 @@ async function startBare(): Promise<{ url: string; close: () => Promise<void> }>
   return { url, close: () => bare.close() }
 }
 
-async function startExpress(databaseUrl: string, redisUrl: string) {
+export async function startExpress(databaseUrl: string, redisUrl: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-express.ts'], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: '0' },

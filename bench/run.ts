@@ -2,12 +2,13 @@ import { cpus } from 'node:os'
 import { benchEdgeCeiling } from './edge-ceiling'
 import { benchFanout } from './fanout'
 import { benchIngest } from './ingest'
+import { benchOrigin } from './origin'
 import { benchReadPath } from './read-path'
 import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
 // ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
-const sections = ['standins', 'read', 'ingest', 'fanout'] as const
+const sections = ['standins', 'read', 'origin', 'ingest', 'fanout'] as const
 const asked = process.argv.slice(2)
 for (const a of asked) {
   if (!(sections as readonly string[]).includes(a)) {
@@ -37,6 +38,17 @@ if (want('standins')) {
     )
     if (r.errors > 0) problems.push(r.name)
   }
+}
+
+if (want('origin')) {
+  console.log('\norigin vs Express, same work:')
+  const origin = await benchOrigin()
+  console.log('\n| target | req/s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|')
+  for (const r of origin.rows) {
+    console.log(`| ${r.name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.failed} |`)
+    if (r.failed > 0) problems.push(r.name)
+  }
+  console.log(`origin / Express (sum of rounds): ${origin.ratio.toFixed(2)}× req/s`)
 }
 
 if (want('read')) {

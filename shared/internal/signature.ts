@@ -45,16 +45,46 @@ export interface SignedParts {
   body: BufferSource
 }
 
-async function canonical(parts: SignedParts): Promise<Uint8Array<ArrayBuffer>> {
-  const bodyHash = toHex(await crypto.subtle.digest('SHA-256', parts.body))
-  const text = [
+/** The signed text: method, path with query, timestamp, user id and the body's SHA-256, one per line. */
+export function canonicalText(parts: Omit<SignedParts, 'body'> & { bodyHash: string }): string {
+  return [
     parts.method.toUpperCase(),
     parts.pathWithQuery,
     String(parts.timestamp),
     parts.userId,
-    bodyHash,
-  ]
-  return encoder.encode(text.join('\n')) as Uint8Array<ArrayBuffer>
+    parts.bodyHash,
+  ].join('\n')
+}
+
+async function canonical(parts: SignedParts): Promise<Uint8Array<ArrayBuffer>> {
+  const bodyHash = toHex(await crypto.subtle.digest('SHA-256', parts.body))
+  return encoder.encode(canonicalText({ ...parts, bodyHash })) as Uint8Array<ArrayBuffer>
+}
+
+export type SignatureHeaders =
+  | { ok: true; timestamp: number; userId: string; mac: Uint8Array<ArrayBuffer> }
+  | { ok: false; reason: string }
+
+/**
+ * The signature headers of a request, checked for form and freshness before any MAC is
+ * computed. The timestamp has one textual form (decimal milliseconds, no sign, no
+ * leading zero), so one signed request cannot be presented in several spellings.
+ */
+export function readSignatureHeaders(
+  headers: Headers,
+  options: { windowMs: number; now?: number },
+): SignatureHeaders {
+  const header = headers.get(signatureHeaders.signature)
+  const timestampHeader = headers.get(signatureHeaders.timestamp)
+  if (!header || !timestampHeader) return { ok: false, reason: 'missing signature' }
+  if (!/^[1-9][0-9]{0,15}$/.test(timestampHeader))
+    return { ok: false, reason: 'malformed timestamp' }
+  const timestamp = Number(timestampHeader)
+  const now = options.now ?? Date.now()
+  if (Math.abs(now - timestamp) > options.windowMs) return { ok: false, reason: 'stale signature' }
+  const mac = header.startsWith('v1=') ? fromHex(header.slice(3)) : null
+  if (mac?.length !== 32) return { ok: false, reason: 'malformed signature' }
+  return { ok: true, timestamp, userId: headers.get(signatureHeaders.user) ?? '', mac }
 }
 
 /** Headers the edge adds to a request it forwards. */
@@ -86,16 +116,9 @@ export async function verifyRequest(
   request: { method: string; pathWithQuery: string; headers: Headers; body: BufferSource },
   options: { windowMs: number; now?: number },
 ): Promise<VerifyResult> {
-  const header = request.headers.get(signatureHeaders.signature)
-  const timestampHeader = request.headers.get(signatureHeaders.timestamp)
-  if (!header || !timestampHeader) return { ok: false, reason: 'missing signature' }
-  const timestamp = Number(timestampHeader)
-  if (!Number.isSafeInteger(timestamp)) return { ok: false, reason: 'malformed timestamp' }
-  const now = options.now ?? Date.now()
-  if (Math.abs(now - timestamp) > options.windowMs) return { ok: false, reason: 'stale signature' }
-  const mac = header.startsWith('v1=') ? fromHex(header.slice(3)) : null
-  if (mac?.length !== 32) return { ok: false, reason: 'malformed signature' }
-  const userId = request.headers.get(signatureHeaders.user) ?? ''
+  const read = readSignatureHeaders(request.headers, options)
+  if (!read.ok) return read
+  const { timestamp, userId, mac } = read
   const data = await canonical({ ...request, timestamp, userId })
   for (const secret of secrets) {
     if (await crypto.subtle.verify('HMAC', await hmacKey(secret), mac, data))

@@ -1,20 +1,38 @@
 import { describe, expect, it } from 'vitest'
+import { verifySignature } from '../../../../origin/middleware/signature'
 import { signatureHeaders, signRequest, verifyRequest } from '../../../../shared/internal/signature'
 
 const secret = 'unit-test-secret-0123456789abcdef0123'
 const body = new TextEncoder().encode('{"a":1}')
 const base = { method: 'POST', pathWithQuery: '/v1/rooms?x=1', userId: 'user-1', body }
 
-async function verify(
-  headers: Record<string, string>,
-  overrides: Partial<typeof base> = {},
-  now?: number,
-) {
-  const req = { ...base, ...overrides, headers: new Headers(headers) }
-  return verifyRequest([secret], req, { windowMs: 30_000, now })
-}
+type Verifier = (
+  secrets: readonly string[],
+  request: {
+    method: string
+    pathWithQuery: string
+    headers: Headers
+    body: Uint8Array<ArrayBuffer>
+  },
+  options: { windowMs: number; now?: number },
+) => Promise<{ ok: boolean; userId?: string; reason?: string }>
 
-describe('edge → origin signature', () => {
+// The edge's WebCrypto verifier and the origin's node:crypto one must agree on everything.
+const verifiers: Array<[string, Verifier]> = [
+  ['WebCrypto (shared)', verifyRequest],
+  ['node:crypto (origin)', async (...args) => verifySignature(...args)],
+]
+
+describe.each(verifiers)('edge → origin signature, verified with %s', (_name, verifyWith) => {
+  async function verify(
+    headers: Record<string, string>,
+    overrides: Partial<typeof base> = {},
+    now?: number,
+  ) {
+    const req = { ...base, ...overrides, headers: new Headers(headers) }
+    return verifyWith([secret], req, { windowMs: 30_000, now })
+  }
+
   it('verifies what it signed and returns the vouched user', async () => {
     expect(await verify(await signRequest(secret, base))).toEqual({ ok: true, userId: 'user-1' })
   })
@@ -55,11 +73,21 @@ describe('edge → origin signature', () => {
     const req = { ...base, headers: new Headers(headers) }
     expect(
       (
-        await verifyRequest([secret, 'previous-secret-0123456789abcdef0123'], req, {
+        await verifyWith([secret, 'previous-secret-0123456789abcdef0123'], req, {
           windowMs: 30_000,
         })
       ).ok,
     ).toBe(true)
-    expect((await verifyRequest([secret], req, { windowMs: 30_000 })).ok).toBe(false)
+    expect((await verifyWith([secret], req, { windowMs: 30_000 })).ok).toBe(false)
+  })
+
+  it('accepts the timestamp in one textual form only', async () => {
+    const headers = await signRequest(secret, { ...base, timestamp: 1_000_000 })
+    const at = (timestamp: string) =>
+      verify({ ...headers, [signatureHeaders.timestamp]: timestamp }, {}, 1_000_000)
+    expect((await at('1000000')).ok).toBe(true)
+    for (const spelling of ['01000000', '1000000.0', '+1000000', '1e6']) {
+      expect(await at(spelling)).toEqual({ ok: false, reason: 'malformed timestamp' })
+    }
   })
 })
