@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm'
 import type {
   MySqlDatabase,
   MySqlQueryResultHKT,
@@ -15,12 +15,39 @@ import { messages, profiles, roomMembers, rooms } from './schema'
 // biome-ignore lint/suspicious/noExplicitAny: any drizzle MySQL driver's database fits.
 export type ReadDb = MySqlDatabase<MySqlQueryResultHKT, PreparedQueryHKTBase, any>
 
+const preparedOn = new WeakMap<object, Map<string, unknown>>()
+
+/**
+ * A hot query built once per database (drizzle's `.prepare()`), not on every call. Over
+ * read replicas (drizzle's `withReplicas`) each call still picks a replica, and each
+ * replica keeps its own prepared copy.
+ */
+function prepared<T>(db: ReadDb, name: string, build: (db: ReadDb) => T): T {
+  const replicas = (db as { $replicas?: ReadDb[] }).$replicas
+  const target = replicas?.length ? replicas[Math.floor(Math.random() * replicas.length)]! : db
+  let queries = preparedOn.get(target)
+  if (!queries) {
+    queries = new Map()
+    preparedOn.set(target, queries)
+  }
+  let query = queries.get(name) as T | undefined
+  if (!query) {
+    query = build(target)
+    queries.set(name, query)
+  }
+  return query
+}
+
 export function getProfile(db: ReadDb, userId: string) {
-  return db
-    .select()
-    .from(profiles)
-    .where(eq(profiles.userId, userId))
-    .limit(1)
+  return prepared(db, 'getProfile', (on) =>
+    on
+      .select()
+      .from(profiles)
+      .where(eq(profiles.userId, sql.placeholder('userId')))
+      .limit(1)
+      .prepare(),
+  )
+    .execute({ userId })
     .then((rows) => rows[0] ?? null)
 }
 
