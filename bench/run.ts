@@ -4,11 +4,12 @@ import { benchFanout } from './fanout'
 import { benchIngest } from './ingest'
 import { benchOrigin } from './origin'
 import { benchReadPath } from './read-path'
+import { benchSends } from './sends'
 import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
 // ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
-const sections = ['standins', 'read', 'origin', 'ingest', 'fanout'] as const
+const sections = ['standins', 'read', 'origin', 'sends', 'ingest', 'fanout'] as const
 const asked = process.argv.slice(2)
 for (const a of asked) {
   if (!(sections as readonly string[]).includes(a)) {
@@ -49,6 +50,19 @@ if (want('origin')) {
     if (r.failed > 0) problems.push(r.name)
   }
   console.log(`origin / Express (sum of rounds): ${origin.ratio.toFixed(2)}× req/s`)
+}
+
+if (want('sends')) {
+  console.log('\none room, sends:')
+  const rows = await benchSends()
+  console.log(
+    '\n| sends | per second | p50 ms | p99 ms | refused | workerd CPU ms per send |\n|---|---|---|---|---|---|',
+  )
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${r.sendsPerSec} | ${r.p50} | ${r.p99} | ${r.refused} | ${r.cpuMsPerSend} |`,
+    )
+  }
 }
 
 if (want('read')) {

@@ -11,6 +11,8 @@ export type AuthVariables = {
   userId: string
   /** Expiry (unix seconds) of the verified access token. */
   tokenExp: number
+  /** The display name the token carries (as of sign-in or refresh); empty if it has none. */
+  userName: string
 }
 type AuthEnv = { Variables: ConfigVariables & AuthVariables }
 
@@ -25,7 +27,7 @@ const rejected = (description: string) =>
 export async function verifyAccessToken(
   config: EdgeConfig,
   token: string,
-): Promise<{ sub: string; exp: number }> {
+): Promise<{ sub: string; exp: number; name: string }> {
   try {
     const { payload } = await jwtVerify(token, clients(config).jwks, {
       algorithms: ['EdDSA'],
@@ -35,7 +37,8 @@ export async function verifyAccessToken(
       requiredClaims: ['exp', 'sub'],
     })
     if (!payload.sub || !idPattern.test(payload.sub)) throw rejected('invalid subject')
-    return { sub: payload.sub, exp: payload.exp as number }
+    const name = typeof payload.name === 'string' ? payload.name.slice(0, 64) : ''
+    return { sub: payload.sub, exp: payload.exp as number, name }
   } catch (err) {
     if (err instanceof ApiError) throw err
     const code = (err as { code?: string }).code ?? ''
@@ -58,13 +61,15 @@ export async function verifyAccessToken(
 export function authenticate(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     c.set('userId', '')
+    c.set('userName', '')
     const header = c.req.header('authorization')
     if (!header) return next()
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header)
     if (!match?.[1]) throw rejected('malformed Authorization header')
-    const { sub, exp } = await verifyAccessToken(c.var.config, match[1])
+    const { sub, exp, name } = await verifyAccessToken(c.var.config, match[1])
     c.set('tokenExp', exp)
     c.set('userId', sub)
+    c.set('userName', name)
     return next()
   }
 }

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { PostMessageBody, ReadBody, routes } from '../../shared/api'
 import { ApiError } from '../../shared/errors'
 import { closeCodes } from '../../shared/protocol'
@@ -16,12 +16,11 @@ import { parse, readJson } from '../validate'
 /** What happens live in a room: routed to its Durable Object once the caller may use it. */
 export const roomLive = new Hono<AppEnv>()
 
-async function displayName(
-  requestId: string,
-  readDb: ReturnType<typeof clients>['readDb'],
-  userId: string,
-) {
-  const profile = await fromDatabase(requestId, () => getProfile(readDb, userId))
+/** The sender's display name: from the token; read from the database only for a token without one. */
+async function displayName(c: Context<AppEnv>): Promise<string> {
+  if (c.var.userName) return c.var.userName
+  const { readDb } = clients(c.var.config)
+  const profile = await fromDatabase(c.var.requestId, () => getProfile(readDb, c.var.userId))
   return profile?.displayName ?? 'someone'
 }
 
@@ -30,10 +29,7 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
   const { lastSeq } = parse(routes.roomSocket.request.query, c.req.query())
   const protocols = offeredProtocols(c)
   const userId = c.var.userId
-  const [found, name] = await Promise.all([
-    lookupAccess(c, id, userId),
-    displayName(c.var.requestId, clients(c.var.config).readDb, userId),
-  ])
+  const [found, name] = await Promise.all([lookupAccess(c, id, userId), displayName(c)])
   // No such room is the same answer as a private room you are not in (4403, final for the
   // SDK): a browser cannot read an HTTP 404 from a failed upgrade, and it would retry forever.
   if (!found.room) return refuseSocket(protocols, closeCodes.forbidden, 'no such room')
@@ -61,8 +57,7 @@ roomLive.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) =>
   // Access first, then the name: a refused send must not leave a read in flight when the
   // response goes out (workerd cancels it, and the cancellation reset the client's connection).
   await requireAccess(c, id)
-  const name = await displayName(c.var.requestId, clients(c.var.config).readDb, c.var.userId)
-  const user = { id: c.var.userId, name }
+  const user = { id: c.var.userId, name: await displayName(c) }
   const result = await roomObject(c, id).post(user, body.clientMsgId, body.body)
   if (result.ok) return c.json(result.ack, 201)
   throw new ApiError(result.code, result.message, {

@@ -4,7 +4,7 @@ import { importJWK, SignJWT } from 'jose'
 import type { OriginConfig } from '../../shared/config'
 import { ApiError } from '../../shared/errors'
 import { newId } from '../../shared/ids'
-import { refreshTokens } from '../../shared/schema'
+import { profiles, refreshTokens } from '../../shared/schema'
 import type { Database } from '../db'
 
 type Db = Database['db']
@@ -39,8 +39,9 @@ export function tokenIssuer(config: TokenConfig) {
   const signingKey = importJWK(config.JWT_SIGNING_KEY, 'EdDSA')
   const refreshTtlSeconds = config.REFRESH_TOKEN_TTL_DAYS * 86_400
 
-  async function accessToken(userId: string): Promise<string> {
-    return new SignJWT({})
+  /** `name` rides in the token so the edge never reads it per send or connect. */
+  async function accessToken(userId: string, name: string): Promise<string> {
+    return new SignJWT({ name })
       .setProtectedHeader({ alg: 'EdDSA', kid: config.JWT_SIGNING_KEY.kid, typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(config.JWT_ISSUER)
@@ -63,9 +64,15 @@ export function tokenIssuer(config: TokenConfig) {
       expiresAt: new Date(now.getTime() + refreshTtlSeconds * 1000),
       createdAt: now,
     })
+    // The display name as of sign-in or refresh: a rename shows in tokens issued after it.
+    const [profile] = await db
+      .select({ name: profiles.displayName })
+      .from(profiles)
+      .where(eq(profiles.userId, userId))
+      .limit(1)
     return {
       tokenType: 'Bearer',
-      accessToken: await accessToken(userId),
+      accessToken: await accessToken(userId, profile?.name ?? ''),
       expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshToken,
       refreshExpiresIn: refreshTtlSeconds,

@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import autocannon from 'autocannon'
+import type WebSocket from 'ws'
+import { benchRoom, benchUser, openRoomSocket, startRoomStack } from './rooms'
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+
+/** CPU seconds used so far by every workerd process (the edge and its rooms run in one). */
+function workerdCpuSeconds(): number {
+  let pids: string[] = []
+  try {
+    pids = execFileSync('pgrep', ['-x', 'workerd'], { encoding: 'utf8' }).trim().split('\n')
+  } catch {
+    return 0
+  }
+  let ticks = 0
+  for (const pid of pids.filter(Boolean)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) // utime + stime
+    } catch {
+      // exited
+    }
+  }
+  return ticks / 100
+}
+
+export interface SendRow {
+  name: string
+  sendsPerSec: number
+  p50: number
+  p99: number
+  refused: number
+  cpuMsPerSend: number
+}
+
+/** WebSocket sends, `inFlight` unacked per socket, for `seconds`: acked/s and refusals. */
+async function socketSends(
+  sockets: WebSocket[],
+  inFlight: number,
+): Promise<{ acked: number; refused: number; latencies: number[] }> {
+  let acked = 0
+  let refused = 0
+  const latencies: number[] = []
+  const until = Date.now() + seconds * 1000
+  let n = 0
+  await Promise.all(
+    sockets.map(
+      (ws, s) =>
+        new Promise<void>((resolve) => {
+          const sentAt = new Map<string, number>()
+          let open = 0
+          const pump = () => {
+            while (open < inFlight && Date.now() < until) {
+              const id = `b${s}-${++n}`
+              sentAt.set(id, performance.now())
+              ws.send(JSON.stringify({ type: 'send', clientMsgId: id, body: 'x'.repeat(100) }))
+              open++
+            }
+            if (open === 0 && Date.now() >= until) resolve()
+          }
+          ws.on('message', (data) => {
+            const text = String(data)
+            if (text === 'pong') return
+            const parsed = JSON.parse(text)
+            for (const f of Array.isArray(parsed) ? parsed : [parsed]) {
+              if (f.type !== 'ack' && !(f.type === 'error' && f.clientMsgId)) continue
+              open--
+              if (f.type === 'ack') {
+                acked++
+                latencies.push(performance.now() - (sentAt.get(f.clientMsgId) ?? 0))
+              } else refused++
+              sentAt.delete(f.clientMsgId)
+            }
+            pump()
+          })
+          pump()
+        }),
+    ),
+  )
+  return { acked, refused, latencies }
+}
+
+const quantile = (list: number[], q: number) => {
+  const sorted = [...list].sort((a, b) => a - b)
+  return Math.round((sorted[Math.floor(q * (sorted.length - 1))] ?? 0) * 10) / 10
+}
+
+/**
+ * `npm run bench -- sends`: one room's send ceiling — acked WebSocket sends/s (10 sockets,
+ * 20 in flight each) and HTTP sends/s (autocannon), with workerd's CPU per send.
+ */
+export async function benchSends(): Promise<SendRow[]> {
+  const stack = await startRoomStack()
+  const rows: SendRow[] = []
+  try {
+    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => benchUser(stack, `S${i}`)))
+    const roomId = await benchRoom(stack, users[0]!.token)
+    const sockets = await Promise.all(
+      users.map((u) => openRoomSocket(stack.urls.edge, roomId, u.token)),
+    )
+    process.stdout.write('  WebSocket sends (10 sockets × 20 in flight)… ')
+    const cpu0 = workerdCpuSeconds()
+    const ws = await socketSends(sockets, 20)
+    const cpuWs = workerdCpuSeconds() - cpu0
+    for (const s of sockets) s.close()
+    rows.push({
+      name: 'WebSocket sends, acked',
+      sendsPerSec: Math.round(ws.acked / seconds),
+      p50: quantile(ws.latencies, 0.5),
+      p99: quantile(ws.latencies, 0.99),
+      refused: ws.refused,
+      cpuMsPerSend: Math.round((cpuWs * 1000 * 1000) / Math.max(1, ws.acked)) / 1000,
+    })
+    console.log(`${rows[0]!.sendsPerSec}/s, ${ws.refused} refused`)
+
+    process.stdout.write(`  HTTP sends (${connections} connections)… `)
+    let k = 0
+    const cpu1 = workerdCpuSeconds()
+    const r = await autocannon({
+      url: `${stack.urls.edge}/v1/rooms/${roomId}/messages`,
+      connections,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const user = users[++k % users.length]!
+            return {
+              ...req,
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${user.token}`,
+              },
+              body: JSON.stringify({ clientMsgId: `h-${k}`, body: 'x'.repeat(100) }),
+            }
+          },
+        },
+      ],
+    })
+    const cpuHttp = workerdCpuSeconds() - cpu1
+    const ok = r['2xx']
+    rows.push({
+      name: 'HTTP sends (POST /v1/rooms/:id/messages), 201',
+      sendsPerSec: Math.round(ok / seconds),
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      refused: r.non2xx + r.errors + r.timeouts,
+      cpuMsPerSend: Math.round((cpuHttp * 1000 * 1000) / Math.max(1, ok)) / 1000,
+    })
+    console.log(`${rows[1]!.sendsPerSec}/s`)
+  } finally {
+    await stack.stop()
+  }
+  return rows
+}
