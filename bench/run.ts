@@ -1,6 +1,7 @@
 import { cpus } from 'node:os'
 import { benchEdgeCeiling } from './edge-ceiling'
 import { benchFanout } from './fanout'
+import { benchFill } from './fill'
 import { benchIngest } from './ingest'
 import { benchOrigin } from './origin'
 import { benchReadPath } from './read-path'
@@ -9,7 +10,7 @@ import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
 // ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
-const sections = ['standins', 'read', 'origin', 'sends', 'ingest', 'fanout'] as const
+const sections = ['standins', 'read', 'origin', 'sends', 'fill', 'ingest', 'fanout'] as const
 const asked = process.argv.slice(2)
 for (const a of asked) {
   if (!(sections as readonly string[]).includes(a)) {
@@ -63,6 +64,17 @@ if (want('sends')) {
       `| ${r.name} | ${r.sendsPerSec} | ${r.p50} | ${r.p99} | ${r.refused} | ${r.cpuMsPerSend} |`,
     )
   }
+}
+
+if (want('fill')) {
+  console.log('\none room, filling:')
+  const f = await benchFill()
+  console.log(
+    '\n| sockets | fill s | broadcast p50 ms | broadcast p99 ms | workerd RSS before MB | after MB | per socket KB |\n|---|---|---|---|---|---|---|',
+  )
+  console.log(
+    `| ${f.sockets} | ${f.fillSeconds} | ${f.broadcastP50} | ${f.broadcastP99} | ${f.rssBeforeMb} | ${f.rssAfterMb} | ${f.rssPerSocketKb} |`,
+  )
 }
 
 if (want('read')) {

@@ -138,6 +138,13 @@ export const edgeConfigSchema = z.object({
    * instead of one per chat message. An idle room flushes at once.
    */
   ROOM_BROADCAST_INTERVAL_MS: z.coerce.number().int().min(0).default(15),
+  /**
+   * Presence lists at most this many users (welcome, presence API); in a room with more
+   * online, joins and leaves are no longer sent one by one, only the count.
+   */
+  ROOM_PRESENCE_LIST_MAX: positiveInt.default(200),
+  /** Past the list limit, the online count is broadcast at most once per this many ms. */
+  ROOM_PRESENCE_COUNT_INTERVAL_MS: positiveInt.default(1_000),
   /** At most one typing event per user per this many ms. */
   ROOM_TYPING_INTERVAL_MS: positiveInt.default(2_000),
 })

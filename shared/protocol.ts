@@ -75,13 +75,19 @@ export type ServerFrame =
       room: string
       seq: number
       you: PresenceUser
+      /** Who is here, up to the room's presence list limit (`online` counts everyone). */
       presence: PresenceUser[]
+      /** Users connected now. */
+      online: number
       /** The room's limits, so a client can pace itself instead of being refused. */
       limits: RoomLimits
     }
   | MessageFrame
   | ({ type: 'ack' } & Ack)
-  | { type: 'presence'; event: 'joined' | 'left'; user: PresenceUser }
+  /** Someone came or went (rooms within their presence list limit). */
+  | { type: 'presence'; event: 'joined' | 'left'; user: PresenceUser; online: number }
+  /** How many are here now (rooms past their presence list limit: no per-user events). */
+  | { type: 'presence'; event: 'count'; online: number }
   | { type: 'typing'; user: PresenceUser }
   | { type: 'error'; code: RoomErrorCode; message: string; clientMsgId?: string }
   /** Messages `from`..`to` are older than the room's window: page them with the history API. */

@@ -45,7 +45,16 @@ export interface RoomOptions {
 export interface RoomEvents {
   /** Every message once, in seq order, with no gap (history is paged in when needed). */
   message: MessageFrame
-  presence: { event: 'joined' | 'left' | 'snapshot'; user?: PresenceUser; users: PresenceUser[] }
+  /**
+   * Who is here. `users` is the room's list (bounded: past the room's list limit only
+   * `online` moves, with `count` events); `online` is everyone connected.
+   */
+  presence: {
+    event: 'joined' | 'left' | 'snapshot' | 'count'
+    user?: PresenceUser
+    users: PresenceUser[]
+    online: number
+  }
   typing: PresenceUser
   status: Status
   /** Messages older than the room's window were missed; the SDK is paging them from history. */
@@ -65,6 +74,8 @@ export interface RoomEvents {
 export class RoomConnection extends Emitter<RoomEvents> {
   status: Status = 'connecting'
   readonly presence = new Map<string, PresenceUser>()
+  /** Users connected to the room now (may exceed `presence.size` in a big room). */
+  online = 0
   me: PresenceUser | undefined
 
   private readonly socket: ReconnectingWebSocket
@@ -235,20 +246,34 @@ export class RoomConnection extends Emitter<RoomEvents> {
   }
 
   private onPresence(frame: Extract<ServerFrame, { type: 'presence' }>): void {
+    this.online = frame.online
+    if (frame.event === 'count') {
+      this.emit('presence', {
+        event: 'count',
+        users: [...this.presence.values()],
+        online: this.online,
+      })
+      return
+    }
     if (frame.event === 'joined') this.presence.set(frame.user.id, frame.user)
     else this.presence.delete(frame.user.id)
     const users = [...this.presence.values()]
-    this.emit('presence', { event: frame.event, user: frame.user, users })
+    this.emit('presence', { event: frame.event, user: frame.user, users, online: this.online })
   }
 
   private onWelcome(frame: Extract<ServerFrame, { type: 'welcome' }>): void {
     this.me = frame.you
     this.presence.clear()
     for (const u of frame.presence) this.presence.set(u.id, u)
+    this.online = frame.online
     this.sequencer.start(frame.seq)
     this.pacer.configure(frame.limits)
     this.setStatus('open')
-    this.emit('presence', { event: 'snapshot', users: [...this.presence.values()] })
+    this.emit('presence', {
+      event: 'snapshot',
+      users: [...this.presence.values()],
+      online: this.online,
+    })
     this.outbox.resend()
     this.outbox.pump()
   }

@@ -2,6 +2,7 @@ import type { EdgeConfig } from '../../shared/config'
 import { errorFields, log } from '../log'
 import { FanOut } from './fanout'
 import { RoomOutbox } from './outbox'
+import { RoomPresence } from './presence'
 import { shipToOrigin } from './shipment'
 import { RoomSockets } from './sockets'
 import { RoomStore } from './store'
@@ -42,5 +43,9 @@ export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: ()
         ...errorFields(error),
       }),
   )
-  return { store, sockets, fanout, outbox }
+  const presence = new RoomPresence(sockets, (frame) => fanout.broadcast(frame), {
+    listMax: config.ROOM_PRESENCE_LIST_MAX,
+    countIntervalMs: config.ROOM_PRESENCE_COUNT_INTERVAL_MS,
+  })
+  return { store, sockets, fanout, outbox, presence }
 }

@@ -18,6 +18,7 @@ import type { FanOut } from './fanout'
 import { fitsIn, readFrame } from './frames'
 import { roomHeaders } from './headers'
 import type { RoomOutbox } from './outbox'
+import type { RoomPresence } from './presence'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
 import type { RoomStore } from './store'
 
@@ -44,6 +45,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private readonly sockets: RoomSockets
   private readonly fanout: FanOut
   private readonly outbox: RoomOutbox
+  private readonly presence: RoomPresence
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -53,6 +55,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     this.sockets = parts.sockets
     this.fanout = parts.fanout
     this.outbox = parts.outbox
+    this.presence = parts.presence
     // Heartbeats are answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
   }
@@ -81,14 +84,12 @@ export class Room extends DurableObject<Record<string, unknown>> {
     const attachment: Attachment = { user, exp: Number(h.get(roomHeaders.tokenExp) ?? 0) }
     const lastSeq = h.get(roomHeaders.lastSeq)
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    const firstOfUser = this.sockets.of(user.id).length === 0
-    this.sockets.accept(server, attachment)
+    const firstOfUser = this.sockets.accept(server, attachment)
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
     this.fanout.flush()
     this.send(server, this.welcome(user))
     if (lastSeq !== null) this.fanout.replay(server, Number(lastSeq))
-    if (firstOfUser)
-      this.fanout.broadcastExcept({ type: 'presence', event: 'joined', user }, server)
+    if (firstOfUser) this.presence.joined(user)
     const headers = new Headers()
     const offered = h
       .get('sec-websocket-protocol')
@@ -105,7 +106,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
       room: this.roomId,
       seq: this.store.seq,
       you,
-      presence: this.sockets.presence(),
+      ...this.presence.snapshot(),
       limits: {
         framesPerSecond: c.ROOM_FLOOD_PER_SECOND,
         burst: c.ROOM_FLOOD_BURST,
@@ -195,7 +196,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   private left(ws: WebSocket): void {
     const user = this.sockets.release(ws)
-    if (user) this.fanout.broadcastExcept({ type: 'presence', event: 'left', user }, ws)
+    if (user) this.presence.left(user)
   }
 
   // ---- the alarm ships the outbox -----------------------------------------------------
@@ -222,8 +223,9 @@ export class Room extends DurableObject<Record<string, unknown>> {
     return { items: this.store.range(q).map(toMessage), lowestHeld: this.store.lowestHeld() }
   }
 
-  async presenceOf(): Promise<{ room: string; users: PresenceUser[] }> {
-    return { room: this.roomId, users: this.sockets.presence() }
+  async presenceOf(): Promise<{ room: string; users: PresenceUser[]; online: number }> {
+    const { presence, online } = this.presence.snapshot()
+    return { room: this.roomId, users: presence, online }
   }
 
   /** Read markers are coalesced here and shipped with the outbox. */
@@ -252,7 +254,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
       sockets: this.sockets.all().length,
       shipAttempt: this.store.counter('shipAttempt'),
       wakes: this.store.counter('wakes'),
-      presence: this.sockets.presence(),
+      presence: this.presence.snapshot().presence,
     }
   }
 

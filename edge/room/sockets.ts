@@ -35,6 +35,10 @@ export class RoomSockets {
   private readonly attachments = new WeakMap<WebSocket, Attachment | null>()
   private readonly buckets = new WeakMap<WebSocket, Bucket>()
   private readonly lastTyping = new Map<string, number>()
+  /** Sockets already counted out (close and error may both arrive for one socket). */
+  private readonly released = new WeakSet<WebSocket>()
+  /** Who is online, with their open sockets: built once per wake, then kept as sockets come and go. */
+  private onlineUsers: Map<string, { user: PresenceUser; sockets: number }> | undefined
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -45,11 +49,40 @@ export class RoomSockets {
     return this.ctx.getWebSockets()
   }
 
-  accept(ws: WebSocket, attachment: Attachment): void {
+  /** Takes a socket in; true when it is its user's first (they joined the room). */
+  accept(ws: WebSocket, attachment: Attachment): boolean {
+    const online = this.online()
     this.ctx.acceptWebSocket(ws, [attachment.user.id])
     ws.serializeAttachment(attachment)
     this.attachments.set(ws, attachment)
     this.buckets.set(ws, { tokens: this.flood.burst, at: Date.now() })
+    const entry = online.get(attachment.user.id)
+    if (entry) {
+      entry.sockets += 1
+      return false
+    }
+    online.set(attachment.user.id, { user: attachment.user, sockets: 1 })
+    return true
+  }
+
+  private online(): Map<string, { user: PresenceUser; sockets: number }> {
+    if (!this.onlineUsers) {
+      this.onlineUsers = new Map()
+      for (const ws of this.ctx.getWebSockets()) {
+        if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue
+        const att = this.attachmentOf(ws)
+        if (!att) continue
+        const entry = this.onlineUsers.get(att.user.id)
+        if (entry) entry.sockets += 1
+        else this.onlineUsers.set(att.user.id, { user: att.user, sockets: 1 })
+      }
+    }
+    return this.onlineUsers
+  }
+
+  /** How many users are connected. */
+  get onlineCount(): number {
+    return this.online().size
   }
 
   attachmentOf(ws: WebSocket): Attachment | null {
@@ -68,22 +101,28 @@ export class RoomSockets {
       .filter((ws) => ws.readyState === WebSocket.READY_STATE_OPEN)
   }
 
-  /** Who is connected: one entry per user with an open socket. */
-  presence(): PresenceUser[] {
-    const users = new Map<string, PresenceUser>()
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue
-      const att = this.attachmentOf(ws)
-      if (att) users.set(att.user.id, att.user)
+  /** Who is connected, one entry per user, at most `limit`. */
+  presence(limit = Number.POSITIVE_INFINITY): PresenceUser[] {
+    const users: PresenceUser[] = []
+    for (const { user } of this.online().values()) {
+      if (users.length >= limit) break
+      users.push(user)
     }
-    return [...users.values()]
+    return users
   }
 
   /** A socket went away: the user, when it was their last socket (they left the room). */
   release(ws: WebSocket): PresenceUser | null {
     const att = this.attachmentOf(ws)
-    if (!att) return null
-    if (this.of(att.user.id).some((other) => other !== ws)) return null
+    if (!att || this.released.has(ws)) return null
+    this.released.add(ws)
+    const online = this.online()
+    const entry = online.get(att.user.id)
+    if (entry && entry.sockets > 1) {
+      entry.sockets -= 1
+      return null
+    }
+    online.delete(att.user.id)
     this.lastTyping.delete(att.user.id)
     return att.user
   }

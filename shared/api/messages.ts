@@ -26,7 +26,12 @@ export const ReadBody = z
   .openapi('ReadBody')
 
 export const PresenceSchema = z
-  .object({ room: RoomId, users: z.array(PresenceUserSchema) })
+  .object({
+    room: RoomId,
+    /** Up to the room's presence list limit. */
+    users: z.array(PresenceUserSchema),
+    online: z.number().int(),
+  })
   .openapi('Presence')
 export type Presence = z.infer<typeof PresenceSchema>
 

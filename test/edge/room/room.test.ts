@@ -25,6 +25,10 @@ describe('Room Durable Object', () => {
 
   it('knows its room id from the name it is addressed by', async () => {
     const roomId = newId()
-    expect(await env.ROOMS.getByName(roomId).presenceOf()).toEqual({ room: roomId, users: [] })
+    expect(await env.ROOMS.getByName(roomId).presenceOf()).toEqual({
+      room: roomId,
+      users: [],
+      online: 0,
+    })
   })
 })

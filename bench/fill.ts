@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { importJWK, SignJWT } from 'jose'
+import WebSocket from 'ws'
+import { newId } from '../shared/ids'
+import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
+import { benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
+
+const total = Number(process.env.BENCH_FILL_SOCKETS ?? 10_000)
+const opening = 200
+
+/** Resident memory of every workerd process, bytes. */
+function workerdRss(): number {
+  let pids: string[] = []
+  try {
+    pids = execFileSync('pgrep', ['-x', 'workerd'], { encoding: 'utf8' }).trim().split('\n')
+  } catch {
+    return 0
+  }
+  let kb = 0
+  for (const pid of pids.filter(Boolean)) {
+    try {
+      const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)
+      kb += Number(line?.[1] ?? 0)
+    } catch {
+      // exited
+    }
+  }
+  return kb * 1024
+}
+
+const quantile = (list: number[], q: number) => {
+  const sorted = [...list].sort((a, b) => a - b)
+  return Math.round(sorted[Math.floor(q * (sorted.length - 1))] ?? 0)
+}
+
+export interface FillResult {
+  sockets: number
+  fillSeconds: number
+  broadcastP50: number
+  broadcastP99: number
+  rssBeforeMb: number
+  rssAfterMb: number
+  rssPerSocketKb: number
+}
+
+/**
+ * `npm run bench -- fill`: BENCH_FILL_SOCKETS sockets (10,000), one user each, into one
+ * public room, 200 opening at a time; the time until the last has its welcome; then five
+ * messages broadcast to all of them (delivery latency per socket), and workerd's resident
+ * memory before and after (per socket, after a few idle seconds).
+ */
+export async function benchFill(): Promise<FillResult> {
+  const stack = await startRoomStack()
+  const sockets: WebSocket[] = []
+  try {
+    const owner = await benchUser(stack, 'Owner')
+    const roomId = await benchRoom(stack, owner.token)
+    const key = await importJWK(JSON.parse(stack.secrets.jwtSigningKey), 'EdDSA')
+    const kid = (JSON.parse(stack.secrets.jwtSigningKey) as { kid: string }).kid
+    const token = (i: number) =>
+      new SignJWT({ name: `user ${i}` })
+        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setSubject(newId())
+        .setIssuer('plaza')
+        .setAudience('plaza-api')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(key)
+    const tokens = await Promise.all(Array.from({ length: total }, (_, i) => token(i)))
+    const rssBefore = workerdRss()
+    const url = roomSocketUrl(stack.urls.edge, roomId)
+    const received: number[][] = []
+    const started = performance.now()
+    let next = 0
+    const openOne = async (): Promise<void> => {
+      const i = next++
+      if (i >= total) return
+      await new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url, [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${tokens[i]}`])
+        received[i] = []
+        ws.on('message', (data) => {
+          const text = String(data)
+          if (text.includes('"welcome"')) resolve()
+          if (!text.includes('"message"')) return
+          const parsed = JSON.parse(text)
+          for (const f of Array.isArray(parsed) ? parsed : [parsed]) {
+            if (f.type === 'message') received[i]!.push(Date.now() - Number(f.body))
+          }
+        })
+        ws.once('error', reject)
+        sockets.push(ws)
+      })
+      if (i % 1000 === 999) process.stdout.write(`${i + 1} `)
+      return openOne()
+    }
+    process.stdout.write(`  opening ${total} sockets… `)
+    await Promise.all(Array.from({ length: opening }, openOne))
+    const fillSeconds = Math.round((performance.now() - started) / 100) / 10
+    console.log(`all open in ${fillSeconds} s`)
+    await new Promise((r) => setTimeout(r, 3000))
+    const rssAfter = workerdRss()
+    for (let m = 0; m < 5; m++) {
+      await fetch(`${stack.urls.edge}/v1/rooms/${roomId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
+        body: JSON.stringify({ clientMsgId: `fill-${m}`, body: String(Date.now()) }),
+      })
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    await new Promise((r) => setTimeout(r, 2000))
+    const latencies = received.flat()
+    if (latencies.length < total * 5)
+      console.log(`  only ${latencies.length} of ${total * 5} deliveries arrived`)
+    return {
+      sockets: total,
+      fillSeconds,
+      broadcastP50: quantile(latencies, 0.5),
+      broadcastP99: quantile(latencies, 0.99),
+      rssBeforeMb: Math.round(rssBefore / 1e5) / 10,
+      rssAfterMb: Math.round(rssAfter / 1e5) / 10,
+      rssPerSocketKb: Math.round((rssAfter - rssBefore) / total / 102.4) / 10,
+    }
+  } finally {
+    for (const ws of sockets) ws.terminate()
+    await stack.stop()
+  }
+}
