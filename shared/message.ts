@@ -15,6 +15,19 @@ export const ClientMsgId = z
   .max(64)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
 
+/** A lone surrogate: half of a UTF-16 pair with no other half (no UTF-8 can store it). */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * What a client may send as a message, over the socket and over HTTP alike: not empty,
+ * and well-formed Unicode. Lone surrogates are refused rather than replaced, so what is
+ * delivered live, served from history and stored in MySQL are the same text.
+ */
+export const MessageBody = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)')
+
 export const MessageSchema = z.object({
   seq: z.number().int().positive(),
   id: z.string().min(1).max(26),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { idPattern } from './ids'
-import { ClientMsgId, type MessageFrame } from './message'
+import { ClientMsgId, MessageBody, type MessageFrame } from './message'
 
 /**
  * The room WebSocket protocol (DESIGN §3), shared by the Room Durable Object, the edge
@@ -28,7 +28,7 @@ export const closeCodes = {
 export const sendFrame = z.object({
   type: z.literal('send'),
   clientMsgId: ClientMsgId,
-  body: z.string(),
+  body: MessageBody,
 })
 export const clientFrame = z.discriminatedUnion('type', [
   sendFrame,

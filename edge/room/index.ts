@@ -28,6 +28,13 @@ export type SendResult =
   | { ok: true; ack: Ack }
   | { ok: false; code: 'unavailable' | 'payload_too_large'; message: string }
 
+export interface RoomHistory {
+  items: Message[]
+  lowestHeld: number
+  seq: number
+  shippedThrough: number
+}
+
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>
 
 /**
@@ -214,13 +221,18 @@ export class Room extends DurableObject<Record<string, unknown>> {
     return result
   }
 
-  /** History the room still holds, for the edge to merge with MySQL's. */
-  async history(q: {
-    before?: number
-    after?: number
-    limit: number
-  }): Promise<{ items: Message[]; lowestHeld: number }> {
-    return { items: this.store.range(q).map(toMessage), lowestHeld: this.store.lowestHeld() }
+  /**
+   * History the room still holds, for the edge to merge with MySQL's, with what the edge
+   * needs to know whether a page can never change: the last seq handed out, and how far
+   * everything has reached MySQL.
+   */
+  async history(q: { before?: number; after?: number; limit: number }): Promise<RoomHistory> {
+    return {
+      items: this.store.range(q).map(toMessage),
+      lowestHeld: this.store.lowestHeld(),
+      seq: this.store.seq,
+      shippedThrough: this.store.shippedThrough(),
+    }
   }
 
   async presenceOf(): Promise<{ room: string; users: PresenceUser[]; online: number }> {

@@ -90,6 +90,14 @@ export class RoomStore {
     return lo ?? this.seq + 1
   }
 
+  /** The highest seq such that it and everything below it has reached MySQL. */
+  shippedThrough(): number {
+    const { lowest } = this.sql
+      .exec<{ lowest: number | null }>('SELECT min(seq) AS lowest FROM messages WHERE shipped = 0')
+      .one()
+    return lowest === null ? this.seq : lowest - 1
+  }
+
   /** Held messages strictly between `after` and `before`: the oldest `limit` (forward) or newest. */
   range(q: { after?: number; before?: number; limit: number }): StoredMessage[] {
     const forward = q.after !== undefined

@@ -33,13 +33,15 @@ export async function lookupAccess(c: Context<AppEnv>, roomId: string, userId: s
   return found
 }
 
-/** Who may use a room: anyone for public rooms (signed in to write), members for private ones. */
+/**
+ * Who may use a room: anyone for public rooms (signed in to write), members for private
+ * ones. A private room is invisible to everyone else: the same 404, word for word, as a
+ * room that does not exist, so no answer tells a stranger that it does.
+ */
 export async function requireAccess(c: Context<AppEnv>, roomId: string, userId = c.var.userId) {
   const found = await lookupAccess(c, roomId, userId)
-  if (!found.room) throw new ApiError('not_found', 'No such room')
-  if (found.room.isPrivate && !found.member) {
-    if (!userId) throw new ApiError('unauthorized', 'A private room: sign in first')
-    throw new ApiError('forbidden', 'A private room: only its members can see or use it')
+  if (!found.room || (found.room.isPrivate && !found.member)) {
+    throw new ApiError('not_found', 'No such room')
   }
   return found
 }

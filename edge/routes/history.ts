@@ -8,6 +8,7 @@ import { clients } from '../clients'
 import { fromDatabase } from '../database'
 import type { AppEnv } from '../env'
 import { rateLimit } from '../middleware/ratelimit'
+import type { RoomHistory } from '../room'
 import { requireAccess, roomObject } from '../rooms/access'
 import { parse } from '../validate'
 
@@ -20,7 +21,7 @@ export const historyRoutes = new Hono<AppEnv>()
  * always in the newest page, with no invalidation at all.
  */
 async function assemble(
-  window: { items: Message[]; lowestHeld: number },
+  window: RoomHistory,
   q: HistoryQuery,
   older: (before: number, limit: number) => Promise<Message[]>,
 ): Promise<MessagePage> {
@@ -37,28 +38,40 @@ async function assemble(
 }
 
 /**
- * A page bounded by `before`/`after` that comes back full can never change, so it goes
- * through the cached read (one round trip per HIT, the rate limit riding along) and is
- * kept for CACHE_TTL_HISTORY_SECONDS; other pages are assembled every time (BYPASS).
+ * A page that can never change again is cached for CACHE_TTL_HISTORY_SECONDS: full, and
+ * every message it could hold already in MySQL — its range ends at or below what the room
+ * has shipped (`before` pages: every seq below `before` is handed out and shipped). The
+ * newest page, and any page reaching into what is not yet shipped, is assembled every time
+ * (BYPASS), so a message acked a moment ago is always there.
  */
+export function immutable(q: HistoryQuery, page: MessagePage, room: RoomHistory): boolean {
+  if (!page.full) return false
+  const last = page.items.at(-1)?.seq ?? 0
+  if (q.after !== undefined) return last <= room.shippedThrough
+  return q.before !== undefined && q.before - 1 <= room.shippedThrough
+}
+
 historyRoutes.get('/v1/rooms/:id/messages', rateLimit({ withRead: true }), async (c) => {
   const { id } = parse(routes.listMessages.request.params, c.req.param())
   const q = parse(routes.listMessages.request.query, c.req.query())
   await requireAccess(c, id)
   const { readDb } = clients(c.var.config)
   const bounded = q.before !== undefined || q.after !== undefined
+  let room: RoomHistory | undefined
   return cachedRead<MessagePage>(c, {
     scope: cacheScopes.history(id),
     key: bounded ? cacheKeys.messagePage(id, q.before ?? '', q.after ?? '', q.limit) : null,
     ttlSeconds: c.var.config.CACHE_TTL_HISTORY_SECONDS,
     notFound: 'No such room',
-    storable: (page) => page.full,
-    load: async () =>
-      assemble(await roomObject(c, id).history(q), q, async (before, limit) => {
+    storable: (page) => !!room && immutable(q, page, room),
+    load: async () => {
+      room = await roomObject(c, id).history(q)
+      return assemble(room, q, async (before, limit) => {
         const rows = await fromDatabase(c.var.requestId, () =>
           listMessages(readDb, id, { after: q.after, before, limit }),
         )
         return rows.map(messageFromRow)
-      }),
+      })
+    },
   })
 })

@@ -32,9 +32,9 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
   const [found, name] = await Promise.all([lookupAccess(c, id, userId), displayName(c)])
   // No such room is the same answer as a private room you are not in (4403, final for the
   // SDK): a browser cannot read an HTTP 404 from a failed upgrade, and it would retry forever.
-  if (!found.room) return refuseSocket(protocols, closeCodes.forbidden, 'no such room')
-  if (!found.allowed)
-    return refuseSocket(protocols, closeCodes.forbidden, 'not a member of this room')
+  if (!found.room || !found.allowed) {
+    return refuseSocket(protocols, closeCodes.forbidden, 'no such room')
+  }
 
   const headers = new Headers({ upgrade: 'websocket' })
   if (protocols.length) headers.set('sec-websocket-protocol', protocols.join(', '))

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { ClientMsgId, type Message, MessageSchema as MessageShape } from '../message'
+import { ClientMsgId, type Message, MessageBody, MessageSchema as MessageShape } from '../message'
 import { AckSchema as AckShape, PresenceUserSchema } from '../protocol'
 import type { messages } from '../schema'
 import { RoomId, timestamp } from './fields'
@@ -14,7 +14,7 @@ export const MessagePageSchema = z
   .openapi('MessagePage')
 
 export const PostMessageBody = z
-  .object({ clientMsgId: ClientMsgId, body: z.string().min(1) })
+  .object({ clientMsgId: ClientMsgId, body: MessageBody })
   .strict()
   .openapi('PostMessageBody')
 
@@ -88,8 +88,7 @@ export const messageRoutes = {
         'Stored durably by the room; a retry with the same clientMsgId returns the same ack',
       ),
       401: error('No valid access token'),
-      403: error('Not a member of this private room'),
-      404: error('No such room'),
+      404: error('No such room (a private room you are not in is no different)'),
       ...commonErrors,
     },
   }),
@@ -101,8 +100,7 @@ export const messageRoutes = {
     responses: {
       200: json(MessagePageSchema, 'Oldest first; full pages are immutable and cached long'),
       304: notModified,
-      403: error('A private room you are not in'),
-      404: error('No such room'),
+      404: error('No such room (a private room you are not in is no different)'),
       ...commonErrors,
     },
   }),
@@ -115,7 +113,7 @@ export const messageRoutes = {
     responses: {
       202: { description: 'Recorded; stored with the next batch' },
       401: error('No valid access token'),
-      403: error('Not a member of this private room'),
+      404: error('No such room (a private room you are not in is no different)'),
       ...commonErrors,
     },
   }),
@@ -126,8 +124,7 @@ export const messageRoutes = {
     request: { params: roomParams },
     responses: {
       200: json(PresenceSchema, 'Who is connected now'),
-      403: error('A private room you are not in'),
-      404: error('No such room'),
+      404: error('No such room (a private room you are not in is no different)'),
       ...commonErrors,
     },
   }),

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Stack } from '../../dev/stack'
+import { newId } from '../../shared/ids'
+import { apiClient, freshIp } from '../support/api'
+import { createRoom, rawSocket, registerUser, roomStats, until } from '../support/rooms'
+import { startTestStack } from '../support/stack'
+
+// Behaviours the hardening issue found, each pinned (each failed on the code before its fix).
+let stack: Stack
+let api: ReturnType<typeof apiClient>
+
+beforeAll(async () => {
+  stack = await startTestStack()
+  api = apiClient(stack.urls.edge, { ip: freshIp() })
+}, 60_000)
+
+afterAll(async () => {
+  await stack?.stop()
+})
+
+describe('private rooms are invisible', () => {
+  it('a non-member gets exactly what a room that does not exist gets, on every room route', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const eve = await registerUser(stack, 'Eve')
+    const secret = await createRoom(stack, ada, true)
+    const missing = newId()
+    const probes: Array<[string, string, unknown?]> = [
+      ['GET', 'messages'],
+      ['POST', 'messages', { clientMsgId: 'probe', body: 'hi' }],
+      ['GET', 'presence'],
+      ['POST', 'read', { seq: 1 }],
+    ]
+    for (const [method, route, json] of probes) {
+      const ask = (id: string, token?: string) =>
+        api(`/v1/rooms/${id}/${route}`, { method, token, json })
+      for (const token of [eve.token, undefined]) {
+        const [hidden, absent] = await Promise.all([ask(secret, token), ask(missing, token)])
+        expect({ route, status: hidden.status, body: hidden.body }).toEqual({
+          route,
+          status: absent.status,
+          body: absent.body,
+        })
+      }
+    }
+    const [hidden, absent] = await Promise.all([
+      rawSocket(stack, secret, eve.token),
+      rawSocket(stack, missing, eve.token),
+    ])
+    expect(await hidden.closed).toEqual(await absent.closed)
+  })
+})
+
+describe('message bodies', () => {
+  it('one rule for WebSocket and HTTP: empty bodies and lone surrogates are refused, nothing stored', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const raw = await rawSocket(stack, roomId, ada.token)
+    await until('welcome', () => raw.frames.some((f) => f.type === 'welcome'))
+    raw.ws.send(JSON.stringify({ type: 'send', clientMsgId: 'empty', body: '' }))
+    raw.ws.send('{"type":"send","clientMsgId":"lone","body":"a\\ud800b"}')
+    await until('two errors', () => raw.frames.filter((f) => f.type === 'error').length === 2)
+    expect(raw.frames.filter((f) => f.type === 'error').map((f) => f.code)).toEqual([
+      'bad_frame',
+      'bad_frame',
+    ])
+    const post = (body: string) =>
+      fetch(`${stack.urls.edge}/v1/rooms/${roomId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ada.token}` },
+        body,
+      })
+    expect((await post('{"clientMsgId":"h1","body":"a\\udc00"}')).status).toBe(422)
+    expect((await post('{"clientMsgId":"h2","body":""}')).status).toBe(422)
+    expect((await roomStats(stack, roomId)).seq).toBe(0)
+    // Well-formed text outside the BMP goes through unchanged, live and in history.
+    const ok = await api(`/v1/rooms/${roomId}/messages`, {
+      method: 'POST',
+      token: ada.token,
+      json: { clientMsgId: 'h3', body: 'hi 😀' },
+    })
+    expect(ok.status).toBe(201)
+    const history = await api(`/v1/rooms/${roomId}/messages`, { token: ada.token })
+    expect(history.body.items.map((m: { body: string }) => m.body)).toEqual(['hi 😀'])
+    raw.ws.close()
+  })
+})
+
+describe('history caching', () => {
+  it('never caches the newest page: a page reaching past what the room holds stays live', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const path = `/v1/rooms/${roomId}/messages`
+    const send = async (n: number) => {
+      const res = await api(path, {
+        method: 'POST',
+        token: ada.token,
+        json: { clientMsgId: `n${n}`, body: `m${n}` },
+      })
+      expect(res.status).toBe(201)
+    }
+    for (let n = 1; n <= 3; n++) await send(n)
+    await until('shipped', async () => (await roomStats(stack, roomId)).unshipped === 0)
+    const newest = `${path}?before=1000000&limit=2`
+    const first = await api(newest, { token: ada.token })
+    expect(first.body.items.map((m: { seq: number }) => m.seq)).toEqual([2, 3])
+    expect(first.headers.get('x-cache')).toBe('BYPASS')
+    for (let n = 4; n <= 5; n++) await send(n)
+    const later = await api(newest, { token: ada.token })
+    expect(later.body.items.map((m: { seq: number }) => m.seq)).toEqual([4, 5])
+    // A page entirely below what has shipped is immutable, and cached.
+    await until('shipped', async () => (await roomStats(stack, roomId)).unshipped === 0)
+    const older = `${path}?before=3&limit=2`
+    expect((await api(older, { token: ada.token })).headers.get('x-cache')).toBe('MISS')
+    await until('stored', async () => {
+      const again = await api(older, { token: ada.token })
+      return again.headers.get('x-cache') === 'HIT'
+    })
+  })
+})
