@@ -10,6 +10,7 @@ import { cacheInvalidator } from './invalidation'
 import type { Logger } from './logger'
 import { jsonBody } from './middleware/json-body'
 import { edgeSignature } from './middleware/signature'
+import { replayGuard } from './replay-guard'
 import { accountRoutes } from './routes/accounts'
 import { ingestRoutes } from './routes/ingest'
 import { profileRoutes } from './routes/profiles'
@@ -81,7 +82,9 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
     )
   })
 
-  const signed = edgeSignature({ secrets, windowMs: config.SIGNATURE_WINDOW_SECONDS * 1000 })
+  const windowMs = config.SIGNATURE_WINDOW_SECONDS * 1000
+  const firstUse = replayGuard(redis, windowMs, logger)
+  const signed = edgeSignature({ secrets, windowMs, firstUse })
   app.use('/v1/*', signed)
   app.use('/internal/*', signed)
   app.use('/v1/*', jsonBody())

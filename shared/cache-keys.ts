@@ -17,6 +17,8 @@ export const cacheKeys = {
   messagePage: (roomId: string, before: number | '', after: number | '', limit: number) =>
     `${prefix}:msgs:${roomId}:${before}:${after}:${limit}`,
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
+  /** A signed edge→origin write already seen (the origin's replay guard). */
+  signatureSeen: (macHex: string) => `${prefix}:sig:${macHex}`,
 } as const
 
 /** Invalidation scopes: the origin bumps them on writes, the edge checks them on reads. */

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { ApiError } from '../../shared/errors'
+import { toHex } from '../../shared/hex'
 import { canonicalText, readSignatureHeaders } from '../../shared/internal/signature'
 import type { OriginEnv } from '../env'
 
@@ -15,7 +16,7 @@ export function verifySignature(
   secrets: readonly string[],
   request: { method: string; pathWithQuery: string; headers: Headers; body: Uint8Array },
   options: { windowMs: number; now?: number },
-): { ok: true; userId: string } | { ok: false; reason: string } {
+): { ok: true; userId: string; mac: Uint8Array } | { ok: false; reason: string } {
   const read = readSignatureHeaders(request.headers, options)
   if (!read.ok) return read
   const bodyHash = request.body.byteLength
@@ -29,7 +30,7 @@ export function verifySignature(
   })
   for (const secret of secrets) {
     if (timingSafeEqual(createHmac('sha256', secret).update(text).digest(), read.mac)) {
-      return { ok: true, userId: read.userId }
+      return { ok: true, userId: read.userId, mac: read.mac }
     }
   }
   return { ok: false, reason: 'bad signature' }
@@ -45,6 +46,8 @@ const noBody = new Uint8Array()
 export function edgeSignature(options: {
   secrets: string[]
   windowMs: number
+  /** Claims a write's signature; false when it was seen before (a replay). */
+  firstUse?: (macHex: string) => Promise<boolean>
 }): MiddlewareHandler<OriginEnv> {
   return async (c, next) => {
     const url = c.req.url
@@ -60,6 +63,13 @@ export function edgeSignature(options: {
     if (!result.ok) {
       c.var.log.warn({ reason: result.reason, path: c.req.path }, 'rejected unsigned request')
       throw new ApiError('unauthorized', `Request not signed by the edge: ${result.reason}`)
+    }
+    // A replayed write would repeat its effect; a replayed read changes nothing, and the
+    // ingest is idempotent by its key.
+    const isWrite = !bodyless.has(c.req.method) && pathWithQuery.startsWith('/v1/')
+    if (isWrite && options.firstUse && !(await options.firstUse(toHex(result.mac)))) {
+      c.var.log.warn({ path: c.req.path }, 'rejected a replayed signed request')
+      throw new ApiError('unauthorized', 'Request not signed by the edge: replayed signature')
     }
     c.set('userId', result.userId)
     await next()

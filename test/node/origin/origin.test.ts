@@ -1,4 +1,6 @@
+import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newId } from '../../../shared/ids'
 import { signRequest } from '../../../shared/internal/signature'
 import { databaseUrl } from '../../support/env'
 import { type OriginProcess, startOrigin } from '../../support/origin'
@@ -73,6 +75,28 @@ describe('origin trust boundary', () => {
       status: 404,
       body: { error: { code: 'not_found', message: 'No route for POST /v1/no-such-route' } },
     })
+  })
+
+  it('gives a signed write its effect once: an exact replay inside the window is refused', async () => {
+    const owner = newId()
+    const body = JSON.stringify({ name: 'once only' })
+    const headers = await sign('/v1/rooms', body, { userId: owner })
+    const first = await post('/v1/rooms', headers, body)
+    expect(first.status).toBe(201)
+    const replay = await post('/v1/rooms', headers, body)
+    expect(replay).toEqual({
+      status: 401,
+      body: {
+        error: {
+          code: 'unauthorized',
+          message: 'Request not signed by the edge: replayed signature',
+        },
+      },
+    })
+    const db = await mysql.createConnection(databaseUrl('plaza_test'))
+    const [rows] = await db.query('SELECT count(*) AS n FROM rooms WHERE owner_id = ?', [owner])
+    await db.end()
+    expect(rows).toEqual([{ n: 1 }])
   })
 
   it('reports liveness and readiness of MariaDB and Redis', async () => {
