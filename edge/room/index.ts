@@ -14,6 +14,7 @@ import {
 } from '../../shared/protocol'
 import { configOf } from '../config'
 import { assemble } from './assemble'
+import type { RoomHistory, SendResult } from './contract'
 import type { FanOut } from './fanout'
 import { fitsIn, readFrame } from './frames'
 import { roomHeaders } from './headers'
@@ -22,18 +23,8 @@ import type { RoomPresence } from './presence'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
 import type { RoomStore } from './store'
 
+export type { RoomHistory, SendResult } from './contract'
 export { roomHeaders }
-
-export type SendResult =
-  | { ok: true; ack: Ack }
-  | { ok: false; code: 'unavailable' | 'payload_too_large'; message: string }
-
-export interface RoomHistory {
-  items: Message[]
-  lowestHeld: number
-  seq: number
-  shippedThrough: number
-}
 
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>
 
