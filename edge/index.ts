@@ -56,7 +56,8 @@ app.use(async (c, next) => {
   })(c, next)
 })
 
-app.get('/health', health())
+// Public (load balancers), so limited like any anonymous caller; details for operators only.
+app.get('/health', rateLimit(), health())
 app.get('/.well-known/jwks.json', (c) => {
   c.header('Cache-Control', 'public, max-age=300')
   return c.json(c.var.config.JWT_JWKS)

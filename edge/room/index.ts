@@ -1,9 +1,8 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { EdgeConfig } from '../../shared/config'
 import { newId } from '../../shared/ids'
-import { type Message, toFrame, toMessage } from '../../shared/message'
+import { toFrame, toMessage } from '../../shared/message'
 import {
-  type Ack,
   type ClientFrame,
   closeCodes,
   PING,

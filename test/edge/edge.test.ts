@@ -1,14 +1,29 @@
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import app from '../../edge/index'
+import { signRequest } from '../../shared/internal/signature'
 
 // The Worker exactly as wrangler.toml configures it, called in-process.
 const edge = (exports as unknown as { default: Fetcher }).default
 
 // Runs inside workerd.
+const operator = () =>
+  signRequest(env.EDGE_SIGNING_SECRET as string, {
+    method: 'GET',
+    pathWithQuery: '/health',
+    userId: '',
+    body: new Uint8Array(),
+  })
+
 describe('edge /health', () => {
-  it('is 200 and reports every part up', async () => {
+  it('tells an anonymous caller only whether it is up', async () => {
     const res = await edge.fetch('http://edge/health')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('is 200 and reports every part up', async () => {
+    const res = await edge.fetch('http://edge/health', { headers: await operator() })
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(await res.json()).toMatchObject({
@@ -28,7 +43,8 @@ describe('edge /health', () => {
       UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
       ORIGIN_URL: 'http://127.0.0.1:1',
     }
-    const res = await app.fetch(new Request('http://edge/health'), brokenEnv, createCtx())
+    const request = new Request('http://edge/health', { headers: await operator() })
+    const res = await app.fetch(request, brokenEnv, createCtx())
     expect(res.status).toBe(503)
     const body = (await res.json()) as { status: string; parts: Record<string, { status: string }> }
     expect(body.status).toBe('degraded')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
-import { apiClient, freshEmail, freshIp } from '../support/api'
+import { apiClient, freshEmail, freshIp, operatorHeaders } from '../support/api'
 import { privateRedis } from '../support/redis-server'
 import { startTestStack } from '../support/stack'
 
@@ -46,7 +46,9 @@ describe('degrading, not falling over', () => {
       expect(read.body.displayName).toBe('Faulty')
       // The in-isolate limiter still counts.
       expect(read.headers.get('ratelimit-limit')).toBe('100')
-      const health = await api('/health')
+      const health = await api('/health', {
+        headers: await operatorHeaders(stack.secrets.edgeSigningSecret, '/health'),
+      })
       expect(health.status).toBe(503)
       expect(health.body.parts.edge.rateLimitFailOpen).toBeGreaterThan(0)
       // A write cannot invalidate the cache, so it is refused and nothing changes.

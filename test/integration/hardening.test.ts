@@ -117,3 +117,24 @@ describe('history caching', () => {
     })
   })
 })
+
+describe('/health', () => {
+  it('tells anonymous callers only up or down, and a flood of calls shares one round of probes', async () => {
+    const before = stack.standIns.planetscale.requests
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => api('/health', { ip: freshIp() })),
+    )
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200))
+    for (const a of answers) expect(a.body).toEqual({ status: 'ok' })
+    // Each probe round reads the database once: 20 calls inside two seconds share at most two.
+    expect(stack.standIns.planetscale.requests - before).toBeLessThanOrEqual(2)
+  })
+
+  it('is rate-limited like any anonymous caller', async () => {
+    const ip = freshIp()
+    const statuses: number[] = []
+    for (let i = 0; i < 101; i++) statuses.push((await api('/health', { ip })).status)
+    expect(statuses.slice(0, 100).every((s) => s === 200)).toBe(true)
+    expect(statuses[100]).toBe(429)
+  })
+})

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
+import { operatorHeaders } from '../support/api'
 import { privateRedis } from '../support/redis-server'
 import { startTestStack } from '../support/stack'
 
@@ -29,7 +30,8 @@ interface Health {
 }
 
 const health = async () => {
-  const res = await fetch(`${stack.urls.edge}/health`)
+  const headers = await operatorHeaders(stack.secrets.edgeSigningSecret, '/health')
+  const res = await fetch(`${stack.urls.edge}/health`, { headers })
   return { status: res.status, body: (await res.json()) as Health }
 }
 
@@ -64,7 +66,12 @@ describe('the stack, end to end', () => {
 
   it('reports Redis down with 503 when it stops, and recovers when it is back, without a restart', async () => {
     await redis.stop()
-    const down = await health()
+    // Probes are shared for two seconds: the outage shows within that.
+    let down = await health()
+    for (let i = 0; i < 40 && down.status !== 503; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      down = await health()
+    }
     expect(down.status).toBe(503)
     expect(down.body.parts.redis).toMatchObject({ status: 'down' })
     expect(down.body.parts.redis?.error).toMatch(/unreachable/)

@@ -1,3 +1,4 @@
+import { signRequest } from '../../shared/internal/signature'
 /** A tiny client for the edge, as an app would call it. */
 export interface ApiResponse<T = unknown> {
   status: number
@@ -44,3 +45,13 @@ export const freshIp = () =>
   `10.${(process.pid >> 8) & 255}.${process.pid & 255}.${++counter % 250}`
 export const freshEmail = (label = 'user') =>
   `${label}.${Date.now().toString(36)}.${++counter}@example.test`
+
+/** Headers of a GET signed with the edge's secret: how operators (and tests) read /health's details. */
+export function operatorHeaders(secret: string, path: string): Promise<Record<string, string>> {
+  return signRequest(secret, {
+    method: 'GET',
+    pathWithQuery: path,
+    userId: '',
+    body: new Uint8Array(),
+  })
+}
