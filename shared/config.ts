@@ -98,6 +98,8 @@ export const edgeConfigSchema = z.object({
   RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(600),
   /** Sign-in and sign-up attempts per client IP, and per email, in 15 minutes. */
   RATE_LIMIT_AUTH_PER_15_MINUTES: positiveInt.default(10),
+  /** Sign-in and sign-up attempts per email from all IPs together in 15 minutes: a looser ceiling, so strangers cannot lock an owner out. */
+  RATE_LIMIT_AUTH_PER_EMAIL_15_MINUTES: positiveInt.default(100),
   /** Per-route overrides, e.g. {"GET /v1/profiles": 300}: requests per minute for that route. */
   RATE_LIMIT_ROUTES: jsonVar(
     z.record(z.string().regex(/^[A-Z]+ \/\S*$/), z.number().int().positive()),

@@ -44,15 +44,21 @@ export function rulesFor(config: EdgeConfig, facts: RequestFacts, auth: boolean)
           },
   ]
   if (auth) {
+    // A stranger's guesses must not lock the owner out: the tight limits are per IP and per
+    // (email, IP); across IPs an email only has a much looser ceiling against spraying.
     const perWindow = config.RATE_LIMIT_AUTH_PER_15_MINUTES
-    rules.push({ name: 'auth-ip', identifier: ip, limit: perWindow, windowSeconds: 900 })
+    const quarterHour = (name: string, identifier: string, limit: number): Rule => ({
+      name,
+      identifier,
+      limit,
+      windowSeconds: 900,
+    })
+    rules.push(quarterHour('auth-ip', ip, perWindow))
     if (facts.email) {
-      rules.push({
-        name: 'auth-email',
-        identifier: facts.email,
-        limit: perWindow,
-        windowSeconds: 900,
-      })
+      rules.push(quarterHour('auth-email-ip', `${facts.email}|${ip}`, perWindow))
+      rules.push(
+        quarterHour('auth-email', facts.email, config.RATE_LIMIT_AUTH_PER_EMAIL_15_MINUTES),
+      )
     }
   }
   return rules
