@@ -55,3 +55,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export async function burnPasswordCheck(params: ScryptParams): Promise<void> {
   await derive('not-a-password', randomBytes(16), params)
 }
+
+/** Whether a stored hash was made with other parameters than today's (rehash it at the next sign-in). */
+export function needsRehash(stored: string, params: ScryptParams): boolean {
+  const [scheme, n, r, p] = stored.split('$')
+  return (
+    scheme !== 'scrypt' ||
+    Number(n) !== params.cost ||
+    Number(r) !== params.blockSize ||
+    Number(p) !== params.parallelism
+  )
+}

@@ -8,6 +8,7 @@ import { profiles, users } from '../../shared/schema'
 import {
   burnPasswordCheck,
   hashPassword,
+  needsRehash,
   type ScryptParams,
   verifyPassword,
 } from '../auth/passwords'
@@ -65,6 +66,11 @@ export function accountRoutes({ db, tokens, invalidator, scrypt }: AccountDeps) 
     }
     if (!(await verifyPassword(password, user.passwordHash))) {
       throw new ApiError('unauthorized', 'Wrong email or password')
+    }
+    // The cost was raised since this hash was made: the password is at hand, so upgrade it.
+    if (needsRehash(user.passwordHash, scrypt)) {
+      const passwordHash = await hashPassword(password, scrypt)
+      await db.update(users).set({ passwordHash }).where(eq(users.id, user.id))
     }
     const issued = await tokens.issue(db, user.id)
     return c.json(

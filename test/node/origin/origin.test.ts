@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashPassword } from '../../../origin/auth/passwords'
 import { newId } from '../../../shared/ids'
 import { signRequest } from '../../../shared/internal/signature'
 import { databaseUrl } from '../../support/env'
@@ -97,6 +98,37 @@ describe('origin trust boundary', () => {
     const [rows] = await db.query('SELECT count(*) AS n FROM rooms WHERE owner_id = ?', [owner])
     await db.end()
     expect(rows).toEqual([{ n: 1 }])
+  })
+
+  it('rehashes a password made at an older scrypt cost at the next successful sign-in', async () => {
+    const db = await mysql.createConnection(databaseUrl('plaza_test'))
+    const id = newId()
+    const email = `${id.toLowerCase()}@rehash.test`
+    const old = await hashPassword('correct horse battery', {
+      cost: 512,
+      blockSize: 8,
+      parallelism: 1,
+    })
+    await db.query(
+      'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, NOW(3))',
+      [id, email, old],
+    )
+    await db.query(
+      "INSERT INTO profiles (user_id, display_name, bio, created_at, updated_at) VALUES (?, 'Old', '', NOW(3), NOW(3))",
+      [id],
+    )
+    const body = JSON.stringify({ email, password: 'correct horse battery' })
+    const login = await post(
+      '/v1/auth/login',
+      await sign('/v1/auth/login', body, { userId: '' }),
+      body,
+    )
+    expect(login.status).toBe(200)
+    const [rows] = await db.query('SELECT password_hash AS hash FROM users WHERE id = ?', [id])
+    await db.end()
+    const hash = (rows as Array<{ hash: string }>)[0]!.hash
+    expect(hash).not.toBe(old)
+    expect(hash.startsWith('scrypt$1024$8$1$')).toBe(true) // the origin's configured cost
   })
 
   it('reports liveness and readiness of MariaDB and Redis', async () => {
