@@ -34,14 +34,21 @@ export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: ()
       maxBackoffMs: config.ROOM_SHIP_MAX_BACKOFF_MS,
       window: config.ROOM_WINDOW,
     },
-    ({ attempt, retryInMs, error }) =>
-      log('warn', 'room outbox: shipping failed; will retry', {
-        room: roomId(),
-        attempt,
-        retryInMs,
-        unshipped: outbox.size,
-        ...errorFields(error),
-      }),
+    {
+      shipFailed: ({ attempt, retryInMs, error }) =>
+        log('warn', 'room outbox: shipping failed; will retry', {
+          room: roomId(),
+          attempt,
+          retryInMs,
+          unshipped: outbox.size,
+          ...errorFields(error),
+        }),
+      setAside: (info) =>
+        log('error', 'room outbox: the origin refused a shipment; its messages are set aside', {
+          room: roomId(),
+          ...info,
+        }),
+    },
   )
   const presence = new RoomPresence(sockets, (frame) => fanout.broadcast(frame), {
     listMax: config.ROOM_PRESENCE_LIST_MAX,

@@ -255,6 +255,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
       lowestHeld: this.store.lowestHeld(),
       sockets: this.sockets.all().length,
       shipAttempt: this.store.counter('shipAttempt'),
+      /** Messages the origin refused for good, kept for an operator. */
+      setAside: this.store.setAsideCount(),
       wakes: this.store.counter('wakes'),
       presence: this.presence.snapshot().presence,
     }

@@ -1,5 +1,6 @@
-import type { IngestBody } from '../../shared/internal/ingest'
+import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
 import type { StoredMessage } from '../../shared/message'
+import { ShipmentRefused } from './shipment'
 import type { RoomStore } from './store'
 
 export interface OutboxOptions {
@@ -18,6 +19,14 @@ export interface OutboxOptions {
 export interface AlarmClock {
   getAlarm(): Promise<number | null>
   setAlarm(at: number): Promise<void>
+}
+
+/** What the outbox tells its room's operators (logs today). */
+export interface OutboxReport {
+  /** A round failed and will be retried after `retryInMs`. */
+  shipFailed(info: { attempt: number; retryInMs: number; error: unknown }): void
+  /** The origin refused a shipment for good; its messages are set aside (room stats). */
+  setAside(info: { messages: number; status: number; reason: string }): void
 }
 
 export type ShipOutcome = 'empty' | 'shipped' | 'failed'
@@ -45,11 +54,7 @@ export class RoomOutbox {
     private readonly ship: (batch: IngestBody) => Promise<void>,
     private readonly clock: AlarmClock,
     private readonly options: OutboxOptions,
-    private readonly onFailure: (info: {
-      attempt: number
-      retryInMs: number
-      error: unknown
-    }) => void,
+    private readonly report: OutboxReport,
   ) {
     this.size = store.countUnshipped()
   }
@@ -87,7 +92,8 @@ export class RoomOutbox {
   async shipOnce(): Promise<ShipOutcome> {
     const { batch, concurrency } = this.options
     const rows = this.store.unshipped(batch * concurrency)
-    const reads = this.store.readMarkers()
+    // Markers ride the first shipment, never more than one shipment may carry.
+    const reads = this.store.readMarkers(INGEST_MAX_ITEMS)
     if (!rows.length && !reads.length) return 'empty'
     const chunks: StoredMessage[][] = []
     for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch))
@@ -95,15 +101,19 @@ export class RoomOutbox {
     const results = await Promise.allSettled(
       chunks.map((messages, i) => this.ship({ messages, reads: i === 0 ? reads : [] })),
     )
+    let failed: PromiseRejectedResult | undefined
     for (const [i, result] of results.entries()) {
-      if (result.status !== 'fulfilled') continue
       const chunk = chunks[i]!
-      if (chunk.length) this.store.markShipped(chunk[0]!.seq, chunk.at(-1)!.seq)
+      if (result.status === 'rejected' && !(result.reason instanceof ShipmentRefused)) {
+        failed ??= result
+        continue
+      }
+      if (result.status === 'rejected') this.setAside(chunk, result.reason)
+      else if (chunk.length) this.store.markShipped(chunk[0]!.seq, chunk.at(-1)!.seq)
       if (i === 0) this.store.clearReads(reads)
     }
     this.store.prune(this.options.window, Date.now())
     this.size = this.store.countUnshipped()
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) {
       await this.retryLater(failed.reason)
       return 'failed'
@@ -112,11 +122,17 @@ export class RoomOutbox {
     return 'shipped'
   }
 
+  /** A shipment the origin refused for good: retrying cannot help, jamming the room would. */
+  private setAside(chunk: StoredMessage[], refused: ShipmentRefused): void {
+    this.store.setAside(chunk, refused.status, refused.reason, Date.now())
+    this.report.setAside({ messages: chunk.length, status: refused.status, reason: refused.reason })
+  }
+
   private async retryLater(error: unknown): Promise<void> {
     const attempt = this.store.counter('shipAttempt') + 1
     this.store.setCounter('shipAttempt', attempt)
     const retryInMs = backoffDelay(attempt, this.options.maxBackoffMs)
-    this.onFailure({ attempt, retryInMs, error })
+    this.report.shipFailed({ attempt, retryInMs, error })
     this.alarmSet = true
     await this.clock.setAlarm(Date.now() + retryInMs)
   }

@@ -4,6 +4,23 @@ import { signRequest } from '../../shared/internal/signature'
 
 const encoder = new TextEncoder()
 
+/**
+ * The origin refused a shipment for what it is (409 a conflicting message, 413 too large,
+ * 422 invalid): sending it again cannot succeed. Anything else (5xx, timeouts, 401 while a
+ * secret rotates) is worth retrying.
+ */
+export class ShipmentRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(`origin refused the shipment with ${status}: ${reason}`)
+    this.name = 'ShipmentRefused'
+  }
+}
+
+const refusedStatuses = new Set([409, 413, 422])
+
 /** The room's `ship`: one batch to the origin's ingest, signed like every edge→origin call. */
 export function shipToOrigin(config: EdgeConfig, roomId: string) {
   const path = ingestPath(roomId)
@@ -22,7 +39,9 @@ export function shipToOrigin(config: EdgeConfig, roomId: string) {
       signal: AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS),
     })
     if (!res.ok) {
-      throw new Error(`origin answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
+      const text = (await res.text()).slice(0, 300)
+      if (refusedStatuses.has(res.status)) throw new ShipmentRefused(res.status, text)
+      throw new Error(`origin answered ${res.status}: ${text}`)
     }
     await res.body?.cancel()
   }

@@ -30,6 +30,10 @@ export class RoomStore {
       at INTEGER NOT NULL, PRIMARY KEY (author, client_msg_id))`)
     sql.exec(`CREATE INDEX IF NOT EXISTS sent_at ON sent (at)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
+    sql.exec(`CREATE TABLE IF NOT EXISTS set_aside (
+      seq INTEGER PRIMARY KEY, id TEXT NOT NULL, author TEXT NOT NULL, client_msg_id TEXT,
+      body TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
+      reason TEXT NOT NULL, at INTEGER NOT NULL)`)
     this.seq = this.counter('seq')
   }
 
@@ -141,6 +145,25 @@ export class RoomStore {
     this.sql.exec('DELETE FROM sent WHERE at < ?', now - SENT_RETENTION_MS)
   }
 
+  /**
+   * Messages the origin refused for good: kept here for an operator (room stats), and no
+   * longer in the outbox, so the room keeps shipping and accepting sends.
+   */
+  setAside(messages: StoredMessage[], status: number, reason: string, now: number): void {
+    for (const m of messages) {
+      this.sql.exec(
+        `INSERT OR REPLACE INTO set_aside (seq, id, author, client_msg_id, body, created_at, status, reason, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...[m.seq, m.id, m.author, m.clientMsgId, m.body, m.createdAt, status, reason, now],
+      )
+    }
+    if (messages.length) this.markShipped(messages[0]!.seq, messages.at(-1)!.seq)
+  }
+
+  setAsideCount(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM set_aside').one().n
+  }
+
   /** Moves a user's read marker forward (never back); it ships with the next batch. */
   recordRead(user: string, seq: number): void {
     this.sql.exec(
@@ -150,8 +173,11 @@ export class RoomStore {
     )
   }
 
-  readMarkers(): ReadMarker[] {
-    return this.sql.exec<{ user: string; seq: number }>('SELECT user, seq FROM reads').toArray()
+  /** Read markers waiting to ship, at most `limit` (one shipment's bound). */
+  readMarkers(limit = Number.MAX_SAFE_INTEGER): ReadMarker[] {
+    return this.sql
+      .exec<{ user: string; seq: number }>('SELECT user, seq FROM reads LIMIT ?', limit)
+      .toArray()
   }
 
   /** Drops shipped markers; one that moved on while shipping stays for the next batch. */

@@ -1,10 +1,10 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
-import { validationError } from '../../shared/errors'
+import { ApiError, validationError } from '../../shared/errors'
 import { IngestBody } from '../../shared/internal/ingest'
 import type { StoredMessage } from '../../shared/message'
 import { messages, roomMembers } from '../../shared/schema'
-import type { Database } from '../db'
+import type { Database, Transaction } from '../db'
 import type { OriginEnv } from '../env'
 
 const encoder = new TextEncoder()
@@ -21,6 +21,32 @@ function toRow(roomId: string, m: StoredMessage): typeof messages.$inferInsert {
     bodyBytes: encoder.encode(m.body).byteLength,
     createdAt: new Date(m.createdAt),
   }
+}
+
+/**
+ * A shipped again message is the same message (same id): idempotent. A seq already held
+ * by a *different* message means the room numbered twice (its storage was lost): keeping
+ * the old row and answering success would drop an acked message silently, so the whole
+ * batch is refused (409, rolled back) and the room sets it aside for an operator.
+ */
+async function refuseCollisions(
+  tx: Transaction,
+  roomId: string,
+  shipped: StoredMessage[],
+  log: OriginEnv['Variables']['log'],
+): Promise<void> {
+  const seqs = shipped.map((m) => m.seq)
+  const stored = await tx
+    .select({ seq: messages.seq, id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.roomId, roomId), inArray(messages.seq, seqs)))
+  const idOf = new Map(stored.map((r) => [r.seq, r.id]))
+  const clashes = shipped.filter((m) => idOf.get(m.seq) !== m.id).map((m) => m.seq)
+  if (!clashes.length) return
+  log.error({ roomId, seqs: clashes.slice(0, 20), count: clashes.length }, 'ingest: seq collision')
+  throw new ApiError('conflict', 'These seqs are already stored with other messages', {
+    details: { seqs: clashes.slice(0, 100) },
+  })
 }
 
 /**
@@ -41,6 +67,7 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
           .insert(messages)
           .values(batch.messages.map((m) => toRow(roomId, m)))
           .onDuplicateKeyUpdate({ set: { seq: sql`seq` } })
+        await refuseCollisions(tx, roomId, batch.messages, c.var.log)
       }
       for (const read of batch.reads) {
         await tx

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { backoffDelay, type OutboxOptions, RoomOutbox } from '../../../edge/room/outbox'
+import { ShipmentRefused } from '../../../edge/room/shipment'
 import type { RoomStore } from '../../../edge/room/store'
 import { newId } from '../../../shared/ids'
-import type { IngestBody } from '../../../shared/internal/ingest'
+import { INGEST_MAX_ITEMS, type IngestBody } from '../../../shared/internal/ingest'
 import { appendMany, withRoomStorage } from './support'
 
 const options: OutboxOptions = {
@@ -22,10 +23,12 @@ function outboxOn(store: RoomStore, ship: (batch: IngestBody) => Promise<void>) 
       alarms.push(at)
     },
   }
-  const outbox = new RoomOutbox(store, ship, clock, options, ({ retryInMs }) =>
-    failures.push(retryInMs),
-  )
-  return { outbox, alarms, failures }
+  const setAside: Array<{ messages: number; status: number }> = []
+  const outbox = new RoomOutbox(store, ship, clock, options, {
+    shipFailed: ({ retryInMs }) => failures.push(retryInMs),
+    setAside: ({ messages, status }) => setAside.push({ messages, status }),
+  })
+  return { outbox, alarms, failures, setAside }
 }
 
 describe('RoomOutbox', () => {
@@ -86,6 +89,39 @@ describe('RoomOutbox', () => {
       expect(store.unshipped(10).map((m) => m.seq)).toEqual([1, 2, 3])
       // 4..6 landed, but sit above the unshipped 1..3: the window never crosses them.
       expect(store.lowestHeld()).toBe(1)
+    })
+  })
+
+  it('sets aside a shipment the origin refuses for good, and keeps shipping and counting', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      appendMany(store, 6)
+      let calls = 0
+      const { outbox, setAside, failures } = outboxOn(store, async (b) => {
+        calls++
+        if (b.messages[0]?.seq === 1) throw new ShipmentRefused(409, 'seq 1 exists with another id')
+      })
+      expect(await outbox.shipOnce()).toBe('shipped')
+      expect(setAside).toEqual([{ messages: 3, status: 409 }])
+      expect(failures).toEqual([]) // not a failure to retry
+      expect(outbox.size).toBe(0)
+      expect(store.setAsideCount()).toBe(3)
+      expect(store.counter('shipAttempt')).toBe(0)
+      appendMany(store, 1)
+      expect(await outbox.shipOnce()).toBe('shipped') // the room goes on
+      expect(calls).toBe(3)
+    })
+  })
+
+  it('never puts more read markers in a shipment than the ingest accepts', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      for (let i = 0; i < INGEST_MAX_ITEMS + 5; i++) store.recordRead(newId(), 1)
+      const sizes: number[] = []
+      const { outbox } = outboxOn(store, async (b) => {
+        sizes.push(b.reads.length)
+      })
+      await outbox.drain()
+      expect(sizes).toEqual([INGEST_MAX_ITEMS, 5])
+      expect(store.readMarkers()).toEqual([])
     })
   })
 

@@ -54,13 +54,32 @@ const message = (seq: number, author: string) => ({
 })
 
 describe('POST /internal/rooms/:id/ingest', () => {
+  it('refuses a seq already stored with another message (409, nothing changed), never dropping it silently', async () => {
+    const roomId = newId()
+    const author = newId()
+    const first = { messages: [message(1, author), message(2, author)], reads: [] }
+    expect((await ship(roomId, first)).status).toBe(200)
+    // The room lost its storage and numbered from 1 again: same seqs, new messages.
+    const renumbered = { messages: [message(2, author), message(3, author)], reads: [] }
+    const refused = await ship(roomId, renumbered)
+    expect(refused.status).toBe(409)
+    expect(refused.body.error).toMatchObject({ code: 'conflict', details: { seqs: [2] } })
+    const rows = await select<{ seq: number; id: string }>(
+      db,
+      'SELECT seq, id FROM messages WHERE room_id = ? ORDER BY seq',
+      [roomId],
+    )
+    expect(rows).toEqual(first.messages.map((m) => ({ seq: m.seq, id: m.id })))
+  })
+
   it('stores a batch in one go, and a batch shipped twice (a lost answer) changes nothing', async () => {
     const roomId = newId()
     const author = newId()
     const batch = { messages: [1, 2, 3].map((s) => message(s, author)), reads: [] }
     expect(await ship(roomId, batch)).toEqual({ status: 200, body: { stored: 3, reads: 0 } })
     expect((await ship(roomId, batch)).status).toBe(200)
-    const overlapping = { messages: [3, 4].map((s) => message(s, author)), reads: [] }
+    // A retry overlapping what landed carries the same messages (same ids) again.
+    const overlapping = { messages: [batch.messages[2]!, message(4, author)], reads: [] }
     expect((await ship(roomId, overlapping)).status).toBe(200)
     expect(await messageCount(db, roomId)).toBe(4)
     const rows = await select<{ seq: number; id: string }>(
@@ -68,7 +87,7 @@ describe('POST /internal/rooms/:id/ingest', () => {
       'SELECT seq, id FROM messages WHERE room_id = ? ORDER BY seq',
       [roomId],
     )
-    // The first copy of seq 3 stands: a retry never rewrites a stored message.
+    // A retry never rewrites a stored message.
     expect(rows.map((r) => r.id)).toEqual([
       batch.messages[0]!.id,
       batch.messages[1]!.id,
