@@ -116,6 +116,12 @@ export const edgeConfigSchema = z.object({
   CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
   /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
   ROOM_MAX_BODY_BYTES: positiveInt.default(4096),
+  /** One replay (a reconnect with lastSeq, or `resume`) sends at most this many messages; older ones come as a `gap` to page. */
+  ROOM_REPLAY_MAX_MESSAGES: positiveInt.default(1_000),
+  /** …and at most about this many bytes; the rest comes as a trailing `gap`. */
+  ROOM_REPLAY_MAX_BYTES: positiveInt.default(1_048_576),
+  /** A socket may `resume` at most once per this many ms; more often is refused (`rate_limited`). */
+  ROOM_RESUME_INTERVAL_MS: positiveInt.default(1_000),
   /** Largest WebSocket frame the room reads; a larger one closes the socket with 1009. */
   ROOM_MAX_FRAME_BYTES: positiveInt.default(16_384),
   /** Flood control per connection: a token bucket of this many frames per second… */

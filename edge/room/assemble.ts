@@ -22,6 +22,7 @@ export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: ()
     store,
     config.ROOM_BROADCAST_INTERVAL_MS,
     store.seq,
+    { maxMessages: config.ROOM_REPLAY_MAX_MESSAGES, maxBytes: config.ROOM_REPLAY_MAX_BYTES },
   )
   const outbox: RoomOutbox = new RoomOutbox(
     store,

@@ -1,4 +1,4 @@
-import { toFrame } from '../../shared/message'
+import { type StoredMessage, toFrame } from '../../shared/message'
 import type { ServerFrame } from '../../shared/protocol'
 import { sendTo } from './sockets'
 
@@ -10,7 +10,7 @@ export interface Peer {
 /** What the fan-out reads to replay: the room's store. */
 export interface ReplaySource {
   lowestHeld(): number
-  range(q: { after: number; before: number; limit: number }): Array<Parameters<typeof toFrame>[0]>
+  range(q: { after: number; before: number; limit: number }): StoredMessage[]
 }
 
 const REPLAY_CHUNK = 500
@@ -34,6 +34,8 @@ export class FanOut {
     private readonly source: ReplaySource,
     private readonly intervalMs: number,
     seq: number,
+    /** What one replay may send at most (DESIGN §2.9: bounded replay). */
+    private readonly replayBudget = { maxMessages: 1000, maxBytes: 1 << 20 },
   ) {
     this.broadcastSeq = seq
   }
@@ -65,22 +67,39 @@ export class FanOut {
     for (const f of frames) if (f.type === 'message') this.broadcastSeq = f.seq
   }
 
-  /** Sends `peer` what it missed after `lastSeq`: `gap` for what the room no longer holds, then the rest in order. */
+  /**
+   * Sends `peer` what it missed after `lastSeq`, bounded: `gap` for what the room no longer
+   * holds or what is beyond the replay's message budget (the oldest part), then the newest
+   * messages in order until the byte budget is spent, and a last `gap` for whatever the
+   * budget left out. The client pages each gap from history (which also reads the room), so
+   * nothing is lost, and no replay makes the room hold more than `maxBytes` for one socket.
+   */
   replay(peer: Peer, lastSeq: number): void {
     if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) return
     const upTo = this.broadcastSeq
     if (lastSeq >= upTo) return
-    const lowest = this.source.lowestHeld()
+    const { maxMessages, maxBytes } = this.replayBudget
     let from = lastSeq
-    if (from + 1 < lowest) {
-      sendTo(peer, JSON.stringify({ type: 'gap', from: from + 1, to: lowest - 1 }))
-      from = lowest - 1
+    const oldestReplayed = Math.max(this.source.lowestHeld(), upTo - maxMessages + 1)
+    if (from + 1 < oldestReplayed) {
+      sendTo(peer, JSON.stringify({ type: 'gap', from: from + 1, to: oldestReplayed - 1 }))
+      from = oldestReplayed - 1
     }
+    let bytes = 0
     while (from < upTo) {
       const rows = this.source.range({ after: from, before: upTo + 1, limit: REPLAY_CHUNK })
       if (!rows.length) return
-      if (!sendTo(peer, JSON.stringify(rows.map(toFrame)))) return
-      from = rows.at(-1)!.seq
+      const frames = []
+      for (const row of rows) {
+        // UTF-8 is at most 3 bytes per UTF-16 unit; the rest of a frame is well under 200.
+        bytes += row.body.length * 3 + 200
+        if (bytes > maxBytes) break
+        frames.push(toFrame(row))
+      }
+      if (frames.length && !sendTo(peer, JSON.stringify(frames))) return
+      from = frames.at(-1)?.seq ?? from
+      if (frames.length < rows.length) break
     }
+    if (from < upTo) sendTo(peer, JSON.stringify({ type: 'gap', from: from + 1, to: upTo }))
   }
 }

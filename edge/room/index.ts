@@ -21,6 +21,7 @@ import type { RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
 import type { RoomStore } from './store'
+import { welcomeFrame } from './welcome'
 
 export type { RoomHistory, SendResult } from './contract'
 export { roomHeaders }
@@ -85,7 +86,9 @@ export class Room extends DurableObject<Record<string, unknown>> {
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
     this.fanout.flush()
     this.send(server, this.welcome(user))
-    if (lastSeq !== null) this.fanout.replay(server, Number(lastSeq))
+    if (lastSeq !== null && this.sockets.mayResume(server, this.config.ROOM_RESUME_INTERVAL_MS)) {
+      this.fanout.replay(server, Number(lastSeq))
+    }
     if (firstOfUser) this.presence.joined(user)
     const headers = new Headers()
     const offered = h
@@ -97,20 +100,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
   }
 
   private welcome(you: PresenceUser): ServerFrame {
-    const c = this.config
-    return {
-      type: 'welcome',
-      room: this.roomId,
-      seq: this.store.seq,
-      you,
-      ...this.presence.snapshot(),
-      limits: {
-        framesPerSecond: c.ROOM_FLOOD_PER_SECOND,
-        burst: c.ROOM_FLOOD_BURST,
-        maxBodyBytes: c.ROOM_MAX_BODY_BYTES,
-        maxFrameBytes: c.ROOM_MAX_FRAME_BYTES,
-      },
-    }
+    return welcomeFrame(this.config, this.roomId, this.store.seq, you, this.presence.snapshot())
   }
 
   // ---- a frame arrives ------------------------------------------------------------------
@@ -170,6 +160,12 @@ export class Room extends DurableObject<Record<string, unknown>> {
   }
 
   private onResume(ws: WebSocket, frame: FrameOf<'resume'>): void {
+    const interval = this.config.ROOM_RESUME_INTERVAL_MS
+    if (!this.sockets.mayResume(ws, interval)) {
+      const message = `At most one resume every ${interval} ms`
+      this.send(ws, { type: 'error', code: 'rate_limited', message })
+      return
+    }
     this.fanout.flush()
     this.fanout.replay(ws, frame.lastSeq)
   }

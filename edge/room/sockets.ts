@@ -35,6 +35,7 @@ export class RoomSockets {
   private readonly attachments = new WeakMap<WebSocket, Attachment | null>()
   private readonly buckets = new WeakMap<WebSocket, Bucket>()
   private readonly lastTyping = new Map<string, number>()
+  private readonly lastResume = new WeakMap<WebSocket, number>()
   /** Sockets already counted out (close and error may both arrive for one socket). */
   private readonly released = new WeakSet<WebSocket>()
   /** Who is online, with their open sockets: built once per wake, then kept as sockets come and go. */
@@ -135,6 +136,14 @@ export class RoomSockets {
       this.buckets.set(ws, bucket)
     }
     return takeToken(bucket, now, this.flood.rate, this.flood.burst)
+  }
+
+  /** At most one replay per socket per interval: a resume flood cannot make the room re-send its window. */
+  mayResume(ws: WebSocket, intervalMs: number): boolean {
+    const now = Date.now()
+    if (now - (this.lastResume.get(ws) ?? 0) < intervalMs) return false
+    this.lastResume.set(ws, now)
+    return true
   }
 
   /** At most one typing event per user per interval. */

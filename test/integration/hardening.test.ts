@@ -138,3 +138,27 @@ describe('/health', () => {
     expect(statuses[100]).toBe(429)
   })
 })
+
+describe('replays are bounded', () => {
+  it('a resume flood gets one replay a second; the rest are refused', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    for (let n = 1; n <= 5; n++) {
+      await api(`/v1/rooms/${roomId}/messages`, {
+        method: 'POST',
+        token: ada.token,
+        json: { clientMsgId: `r${n}`, body: `m${n}` },
+      })
+    }
+    const raw = await rawSocket(stack, roomId, ada.token)
+    await until('welcome', () => raw.frames.some((f) => f.type === 'welcome'))
+    for (let i = 0; i < 20; i++) raw.ws.send(JSON.stringify({ type: 'resume', lastSeq: 0 }))
+    await until('answers', () => raw.frames.filter((f) => f.type === 'error').length === 19)
+    const replayed = raw.frames.filter((f) => f.type === 'message').map((f) => f.seq)
+    expect(replayed).toEqual([1, 2, 3, 4, 5]) // once, not twenty times
+    expect(new Set(raw.frames.filter((f) => f.type === 'error').map((f) => f.code))).toEqual(
+      new Set(['rate_limited']),
+    )
+    raw.ws.close()
+  })
+})

@@ -64,6 +64,34 @@ describe('FanOut', () => {
     })
   })
 
+  it('bounds a replay: the oldest beyond the message budget come as a gap, then the newest in order', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      appendMany(store, 50)
+      const peer = recorder()
+      const fanout = new FanOut(() => [], store, 0, 50, { maxMessages: 10, maxBytes: 1 << 20 })
+      fanout.replay(peer, 0)
+      const frames = peer.frames()
+      expect(frames[0]).toEqual({ type: 'gap', from: 1, to: 40 })
+      expect(frames.slice(1).map((f) => f.seq)).toEqual(
+        Array.from({ length: 10 }, (_, i) => 41 + i),
+      )
+    })
+  })
+
+  it('bounds a replay in bytes: what the budget leaves out comes as a trailing gap', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      appendMany(store, 20) // bodies of 2-3 characters: ~210 bytes a frame by the budget's count
+      const peer = recorder()
+      const fanout = new FanOut(() => [], store, 0, 20, { maxMessages: 1000, maxBytes: 1000 })
+      fanout.replay(peer, 0)
+      const frames = peer.frames()
+      const seqs = frames.filter((f) => f.type === 'message').map((f) => f.seq)
+      expect(seqs).toEqual([1, 2, 3, 4])
+      expect(frames.at(-1)).toEqual({ type: 'gap', from: 5, to: 20 })
+      expect(peer.messages.join('').length).toBeLessThan(2000)
+    })
+  })
+
   it('replays nothing to a socket that is up to date, and nothing for a bad lastSeq', async () => {
     const peer = recorder()
     const fanout = new FanOut(() => [], { lowestHeld: () => 1, range: () => [] }, 0, 10)
