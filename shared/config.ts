@@ -128,6 +128,12 @@ export const edgeConfigSchema = z.object({
   ROOM_FLOOD_PER_SECOND: positiveInt.default(20),
   /** …holding this many; past empty, frames are refused, and a second bucket's worth more closes with 4429. */
   ROOM_FLOOD_BURST: positiveInt.default(40),
+  /** Sends per second one user may make in a room across all their sockets (and HTTP)… */
+  ROOM_USER_SENDS_PER_SECOND: positiveInt.default(20),
+  /** …and in a burst; past it a send is refused (`rate_limited`, retryable). */
+  ROOM_USER_SENDS_BURST: positiveInt.default(40),
+  /** Open sockets one user may hold in one room; one more is closed with 4429. */
+  ROOM_MAX_SOCKETS_PER_USER: positiveInt.default(10),
   /** Messages waiting for the origin, at most; when full, sends get `unavailable` instead of an ack. */
   ROOM_OUTBOX_LIMIT: positiveInt.default(10_000),
   /** Recent messages each room keeps (besides its outbox) to replay on reconnect. */

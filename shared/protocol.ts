@@ -60,6 +60,12 @@ export interface RoomLimits {
   burst: number
   maxBodyBytes: number
   maxFrameBytes: number
+  /** Sends per second one user may make across all their sockets in the room… */
+  userSendsPerSecond: number
+  /** …and in a burst. */
+  userSendsBurst: number
+  /** Open sockets one user may hold in the room. */
+  maxSocketsPerUser: number
 }
 
 export type RoomErrorCode =

@@ -12,8 +12,14 @@ export class Pacer {
   private burst = 0
 
   configure(limits: RoomLimits): void {
-    this.rate = limits.framesPerSecond * 0.9
-    this.burst = Math.max(1, Math.floor(limits.burst / 2))
+    // The tighter of the socket's and the user's budget (older rooms advertise only the first).
+    const rate = Math.min(
+      limits.framesPerSecond,
+      limits.userSendsPerSecond ?? Number.POSITIVE_INFINITY,
+    )
+    const burst = Math.min(limits.burst, limits.userSendsBurst ?? Number.POSITIVE_INFINITY)
+    this.rate = rate * 0.9
+    this.burst = Math.max(1, Math.floor(burst / 2))
     this.tokens = this.burst
     this.at = Date.now()
   }

@@ -5,7 +5,7 @@ import type { Ack } from '../../shared/protocol'
 
 export type SendResult =
   | { ok: true; ack: Ack }
-  | { ok: false; code: 'unavailable' | 'payload_too_large'; message: string }
+  | { ok: false; code: 'unavailable' | 'payload_too_large' | 'rate_limited'; message: string }
 
 export interface RoomHistory {
   items: Message[]

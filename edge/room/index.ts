@@ -7,7 +7,6 @@ import {
   closeCodes,
   PING,
   PONG,
-  PROTOCOL,
   type PresenceUser,
   type ServerFrame,
 } from '../../shared/protocol'
@@ -16,9 +15,10 @@ import { assemble } from './assemble'
 import type { RoomHistory, SendResult } from './contract'
 import type { FanOut } from './fanout'
 import { fitsIn, readFrame } from './frames'
-import { roomHeaders } from './headers'
+import { accepted, roomHeaders } from './headers'
 import type { RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
+import { refusal, userSendRate } from './refusal'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
 import type { RoomStore } from './store'
 import { welcomeFrame } from './welcome'
@@ -82,6 +82,12 @@ export class Room extends DurableObject<Record<string, unknown>> {
     const attachment: Attachment = { user, exp: Number(h.get(roomHeaders.tokenExp) ?? 0) }
     const lastSeq = h.get(roomHeaders.lastSeq)
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+    if (this.sockets.of(user.id).length >= this.config.ROOM_MAX_SOCKETS_PER_USER) {
+      // Accepted only to be closed: a browser sees close codes, not HTTP statuses.
+      server.accept()
+      server.close(closeCodes.flooding, 'too many sockets for one user')
+      return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
+    }
     const firstOfUser = this.sockets.accept(server, attachment)
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
     this.fanout.flush()
@@ -90,13 +96,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
       this.fanout.replay(server, Number(lastSeq))
     }
     if (firstOfUser) this.presence.joined(user)
-    const headers = new Headers()
-    const offered = h
-      .get('sec-websocket-protocol')
-      ?.split(',')
-      .map((p) => p.trim())
-    if (offered?.includes(PROTOCOL)) headers.set('sec-websocket-protocol', PROTOCOL)
-    return new Response(null, { status: 101, webSocket: client, headers })
+    return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
   }
 
   private welcome(you: PresenceUser): ServerFrame {
@@ -262,21 +262,15 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   /** Checks, dedupes, numbers, stores and broadcasts one message. */
   private accept(user: PresenceUser, clientMsgId: string, body: string): SendResult {
-    const max = this.config.ROOM_MAX_BODY_BYTES
-    if (!fitsIn(body, max)) {
-      return {
-        ok: false,
-        code: 'payload_too_large',
-        message: `Message body is larger than ${max} bytes`,
-      }
-    }
     const previous = this.store.previousAck(user.id, clientMsgId)
-    if (previous) return { ok: true, ack: { clientMsgId, ...previous } }
-    if (this.outbox.size >= this.config.ROOM_OUTBOX_LIMIT) {
-      const message =
-        'The room cannot store more messages until the origin catches up; retry shortly'
-      return { ok: false, code: 'unavailable', message }
+    if (previous && fitsIn(body, this.config.ROOM_MAX_BODY_BYTES)) {
+      return { ok: true, ack: { clientMsgId, ...previous } }
     }
+    const refused = refusal(this.config, body, {
+      userBudget: () => this.sockets.takeUserSend(user.id, ...userSendRate(this.config)),
+      outboxSize: this.outbox.size,
+    })
+    if (refused) return refused
     const stored = this.store.append({
       id: newId(),
       author: user.id,

@@ -36,6 +36,7 @@ export class RoomSockets {
   private readonly buckets = new WeakMap<WebSocket, Bucket>()
   private readonly lastTyping = new Map<string, number>()
   private readonly lastResume = new WeakMap<WebSocket, number>()
+  private readonly userBuckets = new Map<string, Bucket>()
   /** Sockets already counted out (close and error may both arrive for one socket). */
   private readonly released = new WeakSet<WebSocket>()
   /** Who is online, with their open sockets: built once per wake, then kept as sockets come and go. */
@@ -125,6 +126,7 @@ export class RoomSockets {
     }
     online.delete(att.user.id)
     this.lastTyping.delete(att.user.id)
+    this.userBuckets.delete(att.user.id)
     return att.user
   }
 
@@ -136,6 +138,20 @@ export class RoomSockets {
       this.buckets.set(ws, bucket)
     }
     return takeToken(bucket, now, this.flood.rate, this.flood.burst)
+  }
+
+  /**
+   * One user's send budget in this room, across all their sockets: without it one account
+   * multiplies its rate by its socket count. Kept while the user is online.
+   */
+  takeUserSend(userId: string, rate: number, burst: number): boolean {
+    const now = Date.now()
+    let bucket = this.userBuckets.get(userId)
+    if (!bucket) {
+      bucket = { tokens: burst, at: now }
+      this.userBuckets.set(userId, bucket)
+    }
+    return takeToken(bucket, now, rate, burst) === 'ok'
   }
 
   /** At most one replay per socket per interval: a resume flood cannot make the room re-send its window. */

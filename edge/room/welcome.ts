@@ -24,6 +24,9 @@ export function welcomeFrame(
       burst: config.ROOM_FLOOD_BURST,
       maxBodyBytes: config.ROOM_MAX_BODY_BYTES,
       maxFrameBytes: config.ROOM_MAX_FRAME_BYTES,
+      userSendsPerSecond: config.ROOM_USER_SENDS_PER_SECOND,
+      userSendsBurst: config.ROOM_USER_SENDS_BURST,
+      maxSocketsPerUser: config.ROOM_MAX_SOCKETS_PER_USER,
     },
   }
 }

@@ -61,7 +61,12 @@ roomLive.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) =>
   const result = await roomObject(c, id).post(user, body.clientMsgId, body.body)
   if (result.ok) return c.json(result.ack, 201)
   throw new ApiError(result.code, result.message, {
-    headers: result.code === 'unavailable' ? { 'Retry-After': '5' } : {},
+    headers:
+      result.code === 'unavailable'
+        ? { 'Retry-After': '5' }
+        : result.code === 'rate_limited'
+          ? { 'Retry-After': '1' }
+          : {},
     details: { clientMsgId: body.clientMsgId },
   })
 })

@@ -162,3 +162,46 @@ describe('replays are bounded', () => {
     raw.ws.close()
   })
 })
+
+describe('one user, many sockets', () => {
+  it("shares one send budget across all of a user's sockets in a room", async () => {
+    const mallory = await registerUser(stack, 'Mallory')
+    const roomId = await createRoom(stack, mallory)
+    const sockets = await Promise.all(
+      Array.from({ length: 4 }, () => rawSocket(stack, roomId, mallory.token)),
+    )
+    for (const s of sockets)
+      await until('welcome', () => s.frames.some((f) => f.type === 'welcome'))
+    const started = Date.now()
+    sockets.forEach((s, k) => {
+      for (let i = 0; i < 40; i++) {
+        s.ws.send(JSON.stringify({ type: 'send', clientMsgId: `s${k}-${i}`, body: 'spam' }))
+      }
+    })
+    const answered = () =>
+      sockets.reduce(
+        (n, s) => n + s.frames.filter((f) => f.type === 'ack' || f.type === 'error').length,
+        0,
+      )
+    await until('every send answered', () => answered() === 160)
+    const seconds = (Date.now() - started) / 1000
+    const acks = sockets.reduce((n, s) => n + s.frames.filter((f) => f.type === 'ack').length, 0)
+    // One burst (40) and its refill (20/s) for the user, not four sockets' worth (160).
+    expect(acks).toBeLessThanOrEqual(40 + Math.ceil(20 * seconds) + 1)
+    const refused = sockets.flatMap((s) => s.frames.filter((f) => f.type === 'error'))
+    expect(refused.length).toBe(160 - acks)
+    expect(new Set(refused.map((f) => f.code))).toEqual(new Set(['rate_limited']))
+    for (const s of sockets) s.ws.close()
+  })
+
+  it("closes a user's socket past the per-room cap with 4429", async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const open = []
+    for (let i = 0; i < 10; i++) open.push(await rawSocket(stack, roomId, ada.token))
+    for (const s of open) await until('welcome', () => s.frames.some((f) => f.type === 'welcome'))
+    const extra = await rawSocket(stack, roomId, ada.token)
+    expect(await extra.closed).toEqual({ code: 4429, reason: 'too many sockets for one user' })
+    for (const s of open) s.ws.close()
+  })
+})
