@@ -25,6 +25,8 @@ export async function startRoomStack(edgeVars: Record<string, string> = {}): Pro
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000',
       ROOM_FLOOD_PER_SECOND: '100000',
       ROOM_FLOOD_BURST: '100000',
+      ROOM_USER_SENDS_PER_SECOND: '100000',
+      ROOM_USER_SENDS_BURST: '100000',
       ...edgeVars,
     },
   })
