@@ -74,6 +74,8 @@ export type RoomErrorCode =
   | 'rate_limited'
   | 'unavailable'
   | 'unauthorized'
+  /** The socket's access token expired: it is being closed with 4401; refresh and reconnect. */
+  | 'token_expired'
 
 export type ServerFrame =
   | {

@@ -280,6 +280,12 @@ export class RoomConnection extends Emitter<RoomEvents> {
 
   private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
     const { code, message, clientMsgId } = frame
+    if (code === 'token_expired') {
+      // The room is closing this socket (4401): reconnect at once with a fresh token.
+      this.refresh = true
+      this.socket.reconnect()
+      return
+    }
     const outcome =
       clientMsgId && this.outbox.has(clientMsgId)
         ? this.outbox.refused(clientMsgId, code, new PlazaError(code, message))

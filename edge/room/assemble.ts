@@ -1,5 +1,6 @@
 import type { EdgeConfig } from '../../shared/config'
 import { errorFields, log } from '../log'
+import { earliestAlarm } from './alarm'
 import { FanOut } from './fanout'
 import { RoomOutbox } from './outbox'
 import { RoomPresence } from './presence'
@@ -24,10 +25,11 @@ export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: ()
     store.seq,
     { maxMessages: config.ROOM_REPLAY_MAX_MESSAGES, maxBytes: config.ROOM_REPLAY_MAX_BYTES },
   )
+  const alarm = earliestAlarm(ctx.storage)
   const outbox: RoomOutbox = new RoomOutbox(
     store,
     (batch) => shipToOrigin(config, roomId())(batch),
-    ctx.storage,
+    alarm,
     {
       batch: config.ROOM_SHIP_BATCH,
       concurrency: config.ROOM_SHIP_CONCURRENCY,
@@ -55,5 +57,5 @@ export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: ()
     listMax: config.ROOM_PRESENCE_LIST_MAX,
     countIntervalMs: config.ROOM_PRESENCE_COUNT_INTERVAL_MS,
   })
-  return { store, sockets, fanout, outbox, presence }
+  return { store, sockets, fanout, outbox, presence, alarm }
 }

@@ -11,12 +11,13 @@ import {
   type ServerFrame,
 } from '../../shared/protocol'
 import { configOf } from '../config'
+import { nextExpiryCheck } from './alarm'
 import { assemble } from './assemble'
 import type { RoomHistory, SendResult } from './contract'
 import type { FanOut } from './fanout'
 import { fitsIn, readFrame } from './frames'
 import { accepted, roomHeaders } from './headers'
-import type { RoomOutbox } from './outbox'
+import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import { refusal, userSendRate } from './refusal'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
@@ -24,18 +25,16 @@ import type { RoomStore } from './store'
 import { welcomeFrame } from './welcome'
 
 export type { RoomHistory, SendResult } from './contract'
-export { roomHeaders }
 
 type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>
 
 /**
- * One Durable Object per room, addressed by the room id (`ctx.id.name`): the room's
+ * One Durable Object per room, addressed by the room id (`ctx.id.name`), the room's
  * serialization point (DESIGN §1–§3). Its life is a few hooks — a socket connects, a
- * frame arrives (one short handler per frame type), a socket closes, the alarm ships the
- * outbox — and the RPC entry points the edge calls. The parts: `RoomStore` (SQLite),
- * `RoomOutbox` (shipping to the origin), `FanOut` (broadcast and replay), `RoomSockets`
- * (attachments, presence, flood control). A send's storage write commits before any of
- * the room's output leaves (the output gate), so an ack is never ahead of durability.
+ * frame arrives (one handler per frame type), a socket closes, the alarm (outbox, token
+ * expiry) — and the RPC entry points the edge calls; the parts live beside it
+ * (ARCHITECTURE: store, outbox, fan-out, sockets, presence). A send's storage write
+ * commits before any output leaves (the output gate): an ack is never ahead of durability.
  */
 export class Room extends DurableObject<Record<string, unknown>> {
   private readonly config: EdgeConfig
@@ -44,6 +43,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private readonly fanout: FanOut
   private readonly outbox: RoomOutbox
   private readonly presence: RoomPresence
+  private readonly clock: AlarmClock
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -54,6 +54,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     this.fanout = parts.fanout
     this.outbox = parts.outbox
     this.presence = parts.presence
+    this.clock = parts.alarm
     // Heartbeats are answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
   }
@@ -89,6 +90,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
       return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
     }
     const firstOfUser = this.sockets.accept(server, attachment)
+    // Listening needs a valid token too: the alarm closes the socket when it expires.
+    void this.clock.setAlarm(nextExpiryCheck(attachment.exp * 1000))
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
     this.fanout.flush()
     this.send(server, this.welcome(user))
@@ -195,6 +198,12 @@ export class Room extends DurableObject<Record<string, unknown>> {
   // ---- the alarm ships the outbox -----------------------------------------------------
 
   override async alarm(): Promise<void> {
+    const next = this.sockets.expire(Date.now(), (ws) => {
+      // The frame first: a close from an alarm can reach a client late, the frame does not.
+      this.send(ws, { type: 'error', code: 'token_expired', message: 'Access token expired' })
+      closeSocket(ws, closeCodes.unauthorized, 'access token expired')
+    })
+    if (next !== null) await this.clock.setAlarm(nextExpiryCheck(next))
     await this.outbox.drain()
   }
 

@@ -46,6 +46,8 @@ export function backoffDelay(attempt: number, maxMs: number, random = Math.rando
  */
 export class RoomOutbox {
   private alarmSet = false
+  /** After a failure, no shipment before this (ms): the shared alarm may fire earlier. */
+  private notBefore = 0
   /** Messages not yet shipped; the room refuses sends while this is at its limit. */
   size: number
 
@@ -81,6 +83,11 @@ export class RoomOutbox {
    */
   async drain(budgetMs = 5_000): Promise<void> {
     this.alarmSet = false
+    if (Date.now() < this.notBefore) {
+      // Woken early (the alarm is shared): keep the backoff.
+      await this.clock.setAlarm(this.notBefore)
+      return
+    }
     const until = Date.now() + budgetMs
     for (;;) {
       if ((await this.shipOnce()) !== 'shipped') return
@@ -119,6 +126,7 @@ export class RoomOutbox {
       return 'failed'
     }
     this.store.setCounter('shipAttempt', 0)
+    this.notBefore = 0
     return 'shipped'
   }
 
@@ -134,6 +142,7 @@ export class RoomOutbox {
     const retryInMs = backoffDelay(attempt, this.options.maxBackoffMs)
     this.report.shipFailed({ attempt, retryInMs, error })
     this.alarmSet = true
-    await this.clock.setAlarm(Date.now() + retryInMs)
+    this.notBefore = Date.now() + retryInMs
+    await this.clock.setAlarm(this.notBefore)
   }
 }

@@ -154,6 +154,21 @@ export class RoomSockets {
     return takeToken(bucket, now, rate, burst) === 'ok'
   }
 
+  /**
+   * Closes (with `close`) every open socket whose token has expired by `now`, listening or
+   * not; returns when the next one expires (ms), or null when none is open.
+   */
+  expire(now: number, close: (ws: WebSocket) => void): number | null {
+    let next: number | null = null
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue
+      const expiresAt = (this.attachmentOf(ws)?.exp ?? 0) * 1000
+      if (expiresAt <= now) close(ws)
+      else if (next === null || expiresAt < next) next = expiresAt
+    }
+    return next
+  }
+
   /** At most one replay per socket per interval: a resume flood cannot make the room re-send its window. */
   mayResume(ws: WebSocket, intervalMs: number): boolean {
     const now = Date.now()

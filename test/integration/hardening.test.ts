@@ -1,3 +1,4 @@
+import { importJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
 import { newId } from '../../shared/ids'
@@ -204,4 +205,40 @@ describe('one user, many sockets', () => {
     expect(await extra.closed).toEqual({ code: 4429, reason: 'too many sockets for one user' })
     for (const s of open) s.ws.close()
   })
+})
+
+describe('listening needs a valid token', () => {
+  it('a socket that only listens is closed with 4401 within seconds of its token expiring', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const jwk = JSON.parse(stack.secrets.jwtSigningKey)
+    const shortLived = await new SignJWT({ name: 'Ada' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid })
+      .setSubject(ada.id)
+      .setIssuer('plaza')
+      .setAudience('plaza-api')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+      .sign(await importJWK(jwk, 'EdDSA'))
+    const listener = await rawSocket(stack, roomId, shortLived)
+    await until('welcome', () => listener.frames.some((f) => f.type === 'welcome'))
+    const expiresAt = (Math.floor(Date.now() / 1000) + 2) * 1000
+    await until(
+      'told its token expired',
+      () => listener.frames.some((f) => f.type === 'error' && f.code === 'token_expired'),
+      12_000,
+    )
+    // Within the room's expiry check grid (5 s) of the expiry, plus scheduling slack.
+    expect(Date.now() - expiresAt).toBeLessThan(8_000)
+    // Nothing sent after it reaches it.
+    const after = await api(`/v1/rooms/${roomId}/messages`, {
+      method: 'POST',
+      token: ada.token,
+      json: { clientMsgId: 'after-expiry', body: 'secret' },
+    })
+    expect(after.status).toBe(201)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(listener.frames.some((f) => f.type === 'message')).toBe(false)
+    expect((await listener.closed).code).toBe(4401)
+  }, 30_000)
 })
