@@ -9,6 +9,8 @@ export const roomHeaders = {
   userName: 'x-plaza-user-name',
   tokenExp: 'x-plaza-token-exp',
   lastSeq: 'x-plaza-last-seq',
+  /** When the edge checked the user may use the room (ms): a leave after it wins the race. */
+  checkedAt: 'x-plaza-checked-at',
 } as const
 
 /** The answer's subprotocol: ours, when the client offered it. */

@@ -19,7 +19,7 @@ import { fitsIn, readFrame } from './frames'
 import { accepted, roomHeaders } from './headers'
 import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
-import { refusal, userSendRate } from './refusal'
+import { connectRefusal, refusal, userSendRate } from './refusal'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
 import type { RoomStore } from './store'
 import { welcomeFrame } from './welcome'
@@ -66,8 +66,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
     return name
   }
 
-  // ---- a socket connects (the edge has checked the token and membership) -------------
-
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return Response.json(
@@ -83,10 +81,14 @@ export class Room extends DurableObject<Record<string, unknown>> {
     const attachment: Attachment = { user, exp: Number(h.get(roomHeaders.tokenExp) ?? 0) }
     const lastSeq = h.get(roomHeaders.lastSeq)
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    if (this.sockets.of(user.id).length >= this.config.ROOM_MAX_SOCKETS_PER_USER) {
+    const refusal = connectRefusal(this.config, Number(h.get(roomHeaders.checkedAt) ?? 0), {
+      departedAt: this.store.departedAt(user.id),
+      openSockets: this.sockets.of(user.id).length,
+    })
+    if (refusal) {
       // Accepted only to be closed: a browser sees close codes, not HTTP statuses.
       server.accept()
-      server.close(closeCodes.flooding, 'too many sockets for one user')
+      server.close(refusal.code, refusal.reason)
       return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
     }
     const firstOfUser = this.sockets.accept(server, attachment)
@@ -105,8 +107,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private welcome(you: PresenceUser): ServerFrame {
     return welcomeFrame(this.config, this.roomId, this.store.seq, you, this.presence.snapshot())
   }
-
-  // ---- a frame arrives ------------------------------------------------------------------
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const read = readFrame(message, this.config.ROOM_MAX_FRAME_BYTES)
@@ -178,8 +178,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
     this.outbox.schedule()
   }
 
-  // ---- a socket closes --------------------------------------------------------------
-
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.left(ws)
     // Complete the closing handshake; 1005/1006 cannot be sent back.
@@ -195,8 +193,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
     if (user) this.presence.left(user)
   }
 
-  // ---- the alarm ships the outbox -----------------------------------------------------
-
   override async alarm(): Promise<void> {
     const next = this.sockets.expire(Date.now(), (ws) => {
       // The frame first: a close from an alarm can reach a client late, the frame does not.
@@ -206,8 +202,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
     if (next !== null) await this.clock.setAlarm(nextExpiryCheck(next))
     await this.outbox.drain()
   }
-
-  // ---- the edge's calls ---------------------------------------------------------------
 
   /** The HTTP send path: the same checks, numbering and durability as a WebSocket send. */
   async post(user: PresenceUser, clientMsgId: string, body: string): Promise<SendResult> {
@@ -243,6 +237,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   /** Closes a user's sockets (they left, or were removed from, a private room). */
   async kick(userId: string): Promise<number> {
+    this.store.recordDeparture(userId, Date.now())
     const sockets = this.sockets.of(userId)
     for (const ws of sockets) {
       const message = 'You are no longer a member of this room'
@@ -266,8 +261,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
       presence: this.presence.snapshot().presence,
     }
   }
-
-  // ---- a send -----------------------------------------------------------------------
 
   /** Checks, dedupes, numbers, stores and broadcasts one message. */
   private accept(user: PresenceUser, clientMsgId: string, body: string): SendResult {

@@ -1,4 +1,5 @@
 import type { EdgeConfig } from '../../shared/config'
+import { closeCodes } from '../../shared/protocol'
 import type { SendResult } from './contract'
 import { fitsIn } from './frames'
 
@@ -33,6 +34,25 @@ export function refusal(
   if (room.outboxSize >= config.ROOM_OUTBOX_LIMIT) {
     const message = 'The room cannot store more messages until the origin catches up; retry shortly'
     return { ok: false, code: 'unavailable', message }
+  }
+  return null
+}
+
+/**
+ * Why a socket may not join: its access check happened before the user left (a leave
+ * that returned 2xx beats a connect racing it, whatever the interleaving), or the user
+ * already holds the most sockets allowed here.
+ */
+export function connectRefusal(
+  config: EdgeConfig,
+  checkedAt: number,
+  user: { departedAt: number | undefined; openSockets: number },
+): { code: number; reason: string } | null {
+  if (user.departedAt !== undefined && checkedAt <= user.departedAt) {
+    return { code: closeCodes.forbidden, reason: 'no such room' }
+  }
+  if (user.openSockets >= config.ROOM_MAX_SOCKETS_PER_USER) {
+    return { code: closeCodes.flooding, reason: 'too many sockets for one user' }
   }
   return null
 }

@@ -30,6 +30,7 @@ export class RoomStore {
       at INTEGER NOT NULL, PRIMARY KEY (author, client_msg_id))`)
     sql.exec(`CREATE INDEX IF NOT EXISTS sent_at ON sent (at)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
+    sql.exec(`CREATE TABLE IF NOT EXISTS departures (user TEXT PRIMARY KEY, at INTEGER NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS set_aside (
       seq INTEGER PRIMARY KEY, id TEXT NOT NULL, author TEXT NOT NULL, client_msg_id TEXT,
       body TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
@@ -162,6 +163,25 @@ export class RoomStore {
 
   setAsideCount(): number {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM set_aside').one().n
+  }
+
+  /**
+   * A user left (or was removed) at `at`: a connect whose access check is older than this
+   * lost the race and is refused. Kept ten minutes, far longer than any check is in flight.
+   */
+  recordDeparture(user: string, at: number): void {
+    this.sql.exec(
+      'INSERT INTO departures (user, at) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET at = excluded.at',
+      user,
+      at,
+    )
+    this.sql.exec('DELETE FROM departures WHERE at < ?', at - 600_000)
+  }
+
+  departedAt(user: string): number | undefined {
+    return this.sql
+      .exec<{ at: number }>('SELECT at FROM departures WHERE user = ?', user)
+      .toArray()[0]?.at
   }
 
   /** Moves a user's read marker forward (never back); it ships with the next batch. */

@@ -29,6 +29,8 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
   const { lastSeq } = parse(routes.roomSocket.request.query, c.req.query())
   const protocols = offeredProtocols(c)
   const userId = c.var.userId
+  // Taken before the check: a leave the room records after this time beats this connect.
+  const checkedAt = Date.now()
   const [found, name] = await Promise.all([lookupAccess(c, id, userId), displayName(c)])
   // No such room is the same answer as a private room you are not in (4403, final for the
   // SDK): a browser cannot read an HTTP 404 from a failed upgrade, and it would retry forever.
@@ -41,6 +43,7 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
   headers.set(roomHeaders.userId, userId)
   headers.set(roomHeaders.userName, encodeURIComponent(name))
   headers.set(roomHeaders.tokenExp, String(c.var.tokenExp))
+  headers.set(roomHeaders.checkedAt, String(checkedAt))
   if (lastSeq !== undefined) headers.set(roomHeaders.lastSeq, String(lastSeq))
   const res = await roomObject(c, id).fetch('https://room/ws', { headers })
   // A fresh Response, so the middleware on the way out can still add headers.

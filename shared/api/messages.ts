@@ -7,7 +7,11 @@ import { bearer, commonErrors, error, json, jsonBody, notModified } from './open
 
 /** What happens in a room: its socket, messages, read markers and presence. */
 
-export const MessageSchema = MessageShape.extend({ createdAt: timestamp() }).openapi('Message')
+// Rebuilt from the plain shapes' fields, not `.openapi()` on them: those schemas may be
+// created before zod-openapi extends zod (the SDK and the room import them without it).
+export const MessageSchema = z
+  .object({ ...MessageShape.shape, createdAt: timestamp() })
+  .openapi('Message')
 
 export const MessagePageSchema = z
   .object({ items: z.array(MessageSchema), full: z.boolean() })
@@ -18,7 +22,7 @@ export const PostMessageBody = z
   .strict()
   .openapi('PostMessageBody')
 
-export const AckSchema = AckShape.openapi('Ack')
+export const AckSchema = z.object(AckShape.shape).openapi('Ack')
 
 export const ReadBody = z
   .object({ seq: z.number().int().min(0) })

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { roomHeaders } from '../../../edge/room/headers'
 import { newId } from '../../../shared/ids'
 
 describe('Room Durable Object', () => {
@@ -30,5 +31,40 @@ describe('Room Durable Object', () => {
       users: [],
       online: 0,
     })
+  })
+})
+
+/** Opens a socket to the room as the edge would, with the time of its access check; resolves with its first event. */
+async function connect(roomId: string, userId: string, checkedAt: number) {
+  const res = await env.ROOMS.getByName(roomId).fetch('https://room/ws', {
+    headers: {
+      upgrade: 'websocket',
+      [roomHeaders.userId]: userId,
+      [roomHeaders.userName]: 'Bob',
+      [roomHeaders.tokenExp]: String(Math.floor(Date.now() / 1000) + 600),
+      [roomHeaders.checkedAt]: String(checkedAt),
+    },
+  })
+  const ws = res.webSocket!
+  ws.accept()
+  return new Promise<{ welcomed: boolean; closeCode?: number }>((resolve) => {
+    ws.addEventListener('message', () => resolve({ welcomed: true }))
+    ws.addEventListener('close', (e) => resolve({ welcomed: false, closeCode: e.code }))
+  })
+}
+
+describe('Room: a leave beats a connect racing it', () => {
+  it('refuses a socket whose access check happened before the user left, and admits a later one', async () => {
+    const roomId = newId()
+    const bob = newId()
+    const checkedBeforeLeave = Date.now() - 1
+    await env.ROOMS.getByName(roomId).kick(bob) // the leave returned 2xx and kicked
+    expect(await connect(roomId, bob, checkedBeforeLeave)).toEqual({
+      welcomed: false,
+      closeCode: 4403,
+    })
+    // A check made after the leave (say, bob joined again) is admitted.
+    await new Promise((r) => setTimeout(r, 5))
+    expect(await connect(roomId, bob, Date.now() + 1)).toEqual({ welcomed: true })
   })
 })
