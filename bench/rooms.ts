@@ -27,6 +27,8 @@ export async function startRoomStack(edgeVars: Record<string, string> = {}): Pro
       ROOM_FLOOD_BURST: '100000',
       ROOM_USER_SENDS_PER_SECOND: '100000',
       ROOM_USER_SENDS_BURST: '100000',
+      // The fan-out harness holds its 1,000 subscriber sockets as one listening user.
+      ROOM_MAX_SOCKETS_PER_USER: '100000',
       ...edgeVars,
     },
   })
