@@ -57,6 +57,16 @@ app.use(async (c, next) => {
 })
 
 // Public (load balancers), so limited like any anonymous caller; details for operators only.
+// An error answered before the body was read (401, 404, 429…) would leave bytes unread on
+// the connection, and closing it then can reset the client before it reads the answer.
+app.use(async (c, next) => {
+  await next()
+  const req = c.req.raw
+  // Never for 413: that body is the one too large to read.
+  const unread = req.body && !req.bodyUsed && c.res.status !== 413
+  if (c.res.status >= 400 && unread) await req.arrayBuffer().catch(() => {})
+})
+
 app.get('/health', rateLimit(), health())
 app.get('/.well-known/jwks.json', (c) => {
   c.header('Cache-Control', 'public, max-age=300')

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type MiniflareEdge, startMiniflareEdge } from '../../dev/edge'
 import type { Stack } from '../../dev/stack'
-import { apiClient, freshEmail, freshIp } from '../support/api'
+import { apiClient, awayFromWindowEdge, freshEmail, freshIp } from '../support/api'
 import { startTestStack } from '../support/stack'
 
 let stack: Stack
@@ -32,6 +32,7 @@ describe('rate limits', () => {
   it('lets exactly 100 anonymous requests a minute through, then answers 429 with the headers', async () => {
     const id = await profileId()
     const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    await awayFromWindowEdge()
     for (let i = 1; i <= 100; i++) {
       const res = await api(`/v1/profiles/${id}`)
       expect(res.status).toBe(200)
@@ -64,6 +65,7 @@ describe('rate limits', () => {
   it('counts requests a cached route rejects as bad input, and refuses them at the limit', async () => {
     const id = await profileId()
     const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    await awayFromWindowEdge()
     for (let i = 1; i <= 100; i++) {
       const bad = await api('/v1/profiles/not-an-id')
       expect(bad.status).toBe(400)
