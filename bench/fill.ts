@@ -1,38 +1,12 @@
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { importJWK, SignJWT } from 'jose'
 import WebSocket from 'ws'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import { benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
+import { quantile, workerdRss } from './workerd'
 
 const total = Number(process.env.BENCH_FILL_SOCKETS ?? 10_000)
 const opening = 200
-
-/** Resident memory of every workerd process, bytes. */
-function workerdRss(): number {
-  let pids: string[] = []
-  try {
-    pids = execFileSync('pgrep', ['-x', 'workerd'], { encoding: 'utf8' }).trim().split('\n')
-  } catch {
-    return 0
-  }
-  let kb = 0
-  for (const pid of pids.filter(Boolean)) {
-    try {
-      const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)
-      kb += Number(line?.[1] ?? 0)
-    } catch {
-      // exited
-    }
-  }
-  return kb * 1024
-}
-
-const quantile = (list: number[], q: number) => {
-  const sorted = [...list].sort((a, b) => a - b)
-  return Math.round(sorted[Math.floor(q * (sorted.length - 1))] ?? 0)
-}
 
 export interface FillResult {
   sockets: number

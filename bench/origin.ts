@@ -1,6 +1,5 @@
-import { type Stack, startStack } from '../dev/stack'
 import { signRequest } from '../shared/internal/signature'
-import { load, type Row, seedProfiles, startExpress } from './read-path'
+import { load, type Row, seedProfiles, startExpress, startReadStack } from './read-path'
 
 /**
  * `npm run bench -- origin`: the origin against the guides' Express + mysql2 design on the
@@ -9,17 +8,7 @@ import { load, type Row, seedProfiles, startExpress } from './read-path'
  * requests), Express as one process; the two alternate three times so drift hits both.
  */
 export async function benchOrigin(): Promise<{ rows: Row[]; ratio: number }> {
-  const databaseUrl = process.env.BENCH_DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza_bench'
-  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
-  const { resetDatabase } = await import('../dev/database')
-  await resetDatabase(databaseUrl)
-  const stack: Stack = await startStack({
-    edge: 'miniflare',
-    databaseUrl,
-    redisUrl,
-    originWorkers: 2,
-    standInsInOwnProcess: true,
-  })
+  const { stack, databaseUrl, redisUrl } = await startReadStack()
   const baseline = await startExpress(databaseUrl, redisUrl)
   const rows: Row[] = []
   try {

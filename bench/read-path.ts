@@ -133,10 +133,8 @@ export async function startExpress(databaseUrl: string, redisUrl: string) {
   }
 }
 
-export async function benchReadPath(): Promise<{
-  rows: Row[]
-  latency: Record<string, { p50: number; p99: number }>
-}> {
+/** The stack as the read benchmarks run it: a fresh database, 2 origin workers, the edge in Miniflare. */
+export async function startReadStack(edgeVars: Record<string, string> = {}) {
   const databaseUrl = process.env.BENCH_DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza_bench'
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
   const { resetDatabase } = await import('../dev/database')
@@ -147,8 +145,18 @@ export async function benchReadPath(): Promise<{
     redisUrl,
     originWorkers: 2,
     standInsInOwnProcess: true,
-    // The limiter still runs (and costs its round trip) but never refuses the benchmark.
-    edgeVars: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000' },
+    edgeVars,
+  })
+  return { stack, databaseUrl, redisUrl }
+}
+
+export async function benchReadPath(): Promise<{
+  rows: Row[]
+  latency: Record<string, { p50: number; p99: number }>
+}> {
+  // The limiter still runs (and costs its round trip) but never refuses the benchmark.
+  const { stack, databaseUrl, redisUrl } = await startReadStack({
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000',
   })
   const bare = await startBare()
   const baseline = await startExpress(databaseUrl, redisUrl)

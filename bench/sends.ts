@@ -1,31 +1,10 @@
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import type WebSocket from 'ws'
 import { benchRoom, benchUser, openRoomSocket, startRoomStack } from './rooms'
+import { quantile, workerdCpuSeconds } from './workerd'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
-
-/** CPU seconds used so far by every workerd process (the edge and its rooms run in one). */
-function workerdCpuSeconds(): number {
-  let pids: string[] = []
-  try {
-    pids = execFileSync('pgrep', ['-x', 'workerd'], { encoding: 'utf8' }).trim().split('\n')
-  } catch {
-    return 0
-  }
-  let ticks = 0
-  for (const pid of pids.filter(Boolean)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      ticks += Number(fields[11]) + Number(fields[12]) // utime + stime
-    } catch {
-      // exited
-    }
-  }
-  return ticks / 100
-}
 
 export interface SendRow {
   name: string
@@ -83,11 +62,6 @@ async function socketSends(
   return { acked, refused, latencies }
 }
 
-const quantile = (list: number[], q: number) => {
-  const sorted = [...list].sort((a, b) => a - b)
-  return Math.round((sorted[Math.floor(q * (sorted.length - 1))] ?? 0) * 10) / 10
-}
-
 /**
  * `npm run bench -- sends`: one room's send ceiling — acked WebSocket sends/s (10 sockets,
  * 20 in flight each) and HTTP sends/s (autocannon), with workerd's CPU per send.
@@ -109,8 +83,8 @@ export async function benchSends(): Promise<SendRow[]> {
     rows.push({
       name: 'WebSocket sends, acked',
       sendsPerSec: Math.round(ws.acked / seconds),
-      p50: quantile(ws.latencies, 0.5),
-      p99: quantile(ws.latencies, 0.99),
+      p50: quantile(ws.latencies, 0.5, 1),
+      p99: quantile(ws.latencies, 0.99, 1),
       refused: ws.refused,
       cpuMsPerSend: Math.round((cpuWs * 1000 * 1000) / Math.max(1, ws.acked)) / 1000,
     })

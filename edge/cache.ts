@@ -86,9 +86,10 @@ export async function cachedRead<T>(
   const gen = found?.gen ?? 0
   const entry = found?.entry
   const current = entry && entry.gen === gen && typeof entry.text === 'string' ? entry : null
-  const authorize = async (body: T) => options.authorize?.(body)
+  // A shared entry is authorized per request; parsed only when there is a rule to apply.
+  const authorize = async (text: string) => options.authorize?.(JSON.parse(text) as T)
   if (current && Date.now() - current.storedAt < options.ttlSeconds * 1000) {
-    if (options.authorize) await authorize(JSON.parse(current.text) as T)
+    await authorize(current.text)
     return respond(c, 'HIT', current.etag, current.text)
   }
   let body: T | null
@@ -102,11 +103,11 @@ export async function cachedRead<T>(
       requestId: c.var.requestId,
       ...errorFields(err),
     })
-    if (options.authorize) await authorize(JSON.parse(current.text) as T)
+    await authorize(current.text)
     return respond(c, 'STALE', current.etag, current.text)
   }
   if (body === null) throw new ApiError('not_found', options.notFound)
-  await authorize(body)
+  await options.authorize?.(body)
   const text = JSON.stringify(body)
   const etag = await etagOf(gen, text)
   const store = found && options.key && (options.storable?.(body) ?? true)

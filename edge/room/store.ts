@@ -138,10 +138,7 @@ export class RoomStore {
    * Forgets acks older than a day.
    */
   prune(window: number, now: number): void {
-    const { lowest } = this.sql
-      .exec<{ lowest: number | null }>('SELECT min(seq) AS lowest FROM messages WHERE shipped = 0')
-      .one()
-    const keepFrom = Math.min(this.seq - window, (lowest ?? Number.MAX_SAFE_INTEGER) - 1)
+    const keepFrom = Math.min(this.seq - window, this.shippedThrough())
     this.sql.exec('DELETE FROM messages WHERE shipped = 1 AND seq <= ?', keepFrom)
     this.sql.exec('DELETE FROM sent WHERE at < ?', now - SENT_RETENTION_MS)
   }
