@@ -1,4 +1,4 @@
-import { get } from 'node:http'
+import { Agent, get } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { databaseUrl } from '../../support/env'
 import { startOrigin } from '../../support/origin'
@@ -9,18 +9,43 @@ const env = {
   DATABASE_URL: databaseUrl('plaza_test'),
 }
 
-/** Keeps `concurrency` requests in flight until stopped; records which worker answered. */
+/** One keep-alive GET of /health on `agent`: the status and the answering worker's pid. */
+function healthOn(agent: Agent, url: string): Promise<{ status: number; pid: number }> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/health`, { agent }, (res) => {
+      let data = ''
+      res.on('data', (chunk) => {
+        data += chunk
+      })
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, pid: (JSON.parse(data) as { pid: number }).pid })
+        } catch (err) {
+          reject(err)
+        }
+      })
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+}
+
+/**
+ * Keeps `concurrency` requests in flight until stopped; records which worker answered.
+ * The client holds at most `concurrency` sockets (fetch's pool may open more and keep
+ * idle ones to a dead worker, each of which then fails one request): so a kill can cost
+ * at most one request per socket the victim held.
+ */
 function steadyLoad(url: string, concurrency: number) {
   const stats = { ok: 0, failed: 0, pids: new Set<number>() }
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   let running = true
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       try {
-        const res = await fetch(`${url}/health`)
-        const body = (await res.json()) as { pid: number }
-        if (res.ok) {
+        const { status, pid } = await healthOn(agent, url)
+        if (status === 200) {
           stats.ok += 1
-          stats.pids.add(body.pid)
+          stats.pids.add(pid)
         } else stats.failed += 1
       } catch {
         stats.failed += 1
@@ -32,6 +57,7 @@ function steadyLoad(url: string, concurrency: number) {
     async stop() {
       running = false
       await Promise.all(loops)
+      agent.destroy()
     },
   }
 }
