@@ -1,12 +1,15 @@
 import type { RequestIdVariables } from 'hono/request-id'
 import type { AuthVariables } from './middleware/auth'
 import type { ConfigVariables } from './middleware/config'
+import type { Relay } from './relay'
 import type { Room } from './room'
 import type { RoundTripVariables } from './round-trip'
 
-/** Bindings of wrangler.toml: the Room namespace and the variables `edgeConfigSchema` validates. */
+/** Bindings of wrangler.toml: the Room and Relay namespaces and the variables `edgeConfigSchema` validates. */
 export interface Env {
   ROOMS: DurableObjectNamespace<Room>
+  /** The relays that ship many rooms' messages to MySQL together. */
+  RELAYS: DurableObjectNamespace<Relay>
   /** The demo page's files (wrangler.toml [assets]). */
   ASSETS: Fetcher
   [variable: string]: unknown

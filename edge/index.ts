@@ -108,4 +108,5 @@ app.onError(
 )
 
 export default app
+export { Relay } from './relay'
 export { Room } from './room'

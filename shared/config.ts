@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { INGEST_MAX_ITEMS } from './internal/ingest'
 
 /**
  * One config loader for every process. Each schema is the documentation of its
@@ -138,14 +139,24 @@ export const edgeConfigSchema = z.object({
   ROOM_OUTBOX_LIMIT: positiveInt.default(10_000),
   /** Recent messages each room keeps (besides its outbox) to replay on reconnect. */
   ROOM_WINDOW: positiveInt.default(1_000),
-  /** Messages per shipment to the origin. */
+  /** Messages per hand-over from a room to its relay. */
   ROOM_SHIP_BATCH: positiveInt.default(500),
-  /** Shipments in flight at once while draining a backlog (the ingest is idempotent, so order does not matter). */
-  ROOM_SHIP_CONCURRENCY: positiveInt.default(2),
-  /** How long the outbox gathers messages before shipping them. */
+  /** How long a room gathers messages before handing them to its relay. */
   ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(50),
-  /** Longest wait between shipping retries while the origin or database is down. */
+  /** How long after a hand-over a room first asks its relay whether its messages have landed in MySQL. */
+  ROOM_LANDED_CHECK_MS: positiveInt.default(1_000),
+  /** A room's fallback alarm while messages are on their way (its timers die if it is evicted). */
+  ROOM_SHIP_SAFETY_MS: positiveInt.default(30_000),
+  /** Longest wait between retries (rooms handing over, relays shipping) while something is down. */
   ROOM_SHIP_MAX_BACKOFF_MS: positiveInt.default(30_000),
+  /** Relays: each gathers many rooms' messages and ships them to MySQL together; rooms pick one by id. */
+  RELAY_COUNT: positiveInt.default(2),
+  /** How long a relay gathers before it ships (at once when RELAY_BATCH are waiting). */
+  RELAY_GATHER_MS: z.coerce.number().int().min(0).default(200),
+  /** Messages per shipment from a relay to the origin, all rooms together. */
+  RELAY_BATCH: positiveInt.max(INGEST_MAX_ITEMS).default(2_000),
+  /** Messages one relay holds at most; past it, rooms keep theirs (and their own bound applies). */
+  RELAY_MAX_HELD: positiveInt.default(500_000),
   /**
    * Broadcast coalescing: after a flush, frames wait until this many ms have passed before
    * the next one, so a busy room sends one WebSocket message per socket per interval

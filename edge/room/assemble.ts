@@ -1,15 +1,34 @@
 import type { EdgeConfig } from '../../shared/config'
 import { errorFields, log } from '../log'
+import type { Relay } from '../relay'
+import { relayFor } from '../relay/name'
 import { earliestAlarm } from './alarm'
 import { FanOut } from './fanout'
-import { RoomOutbox } from './outbox'
+import { type Courier, RoomOutbox } from './outbox'
 import { RoomPresence } from './presence'
-import { shipToOrigin } from './shipment'
 import { RoomSockets } from './sockets'
 import { RoomStore } from './store'
 
-/** A room's parts, wired to its storage, its sockets and the config. */
-export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: () => string) {
+/** The room's relay, picked by its id. */
+function courierOf(
+  relays: DurableObjectNamespace<Relay>,
+  config: EdgeConfig,
+  roomId: () => string,
+): Courier {
+  const relay = () => relays.getByName(relayFor(roomId(), config.RELAY_COUNT))
+  return {
+    take: (batch) => relay().take(roomId(), batch),
+    landing: () => relay().landing(roomId()),
+  }
+}
+
+/** A room's parts, wired to its storage, its sockets, its relay and the config. */
+export function assemble(
+  ctx: DurableObjectState,
+  config: EdgeConfig,
+  relays: DurableObjectNamespace<Relay>,
+  roomId: () => string,
+) {
   const store = new RoomStore(ctx.storage.sql)
   // Counts constructions: after hibernation or eviction a fresh instance starts here.
   store.setCounter('wakes', store.counter('wakes') + 1)
@@ -28,28 +47,24 @@ export function assemble(ctx: DurableObjectState, config: EdgeConfig, roomId: ()
   const alarm = earliestAlarm(ctx.storage)
   const outbox: RoomOutbox = new RoomOutbox(
     store,
-    (batch) => shipToOrigin(config, roomId())(batch),
+    courierOf(relays, config, roomId),
     alarm,
     {
       batch: config.ROOM_SHIP_BATCH,
-      concurrency: config.ROOM_SHIP_CONCURRENCY,
       delayMs: config.ROOM_SHIP_DELAY_MS,
+      checkMs: config.ROOM_LANDED_CHECK_MS,
+      safetyMs: config.ROOM_SHIP_SAFETY_MS,
       maxBackoffMs: config.ROOM_SHIP_MAX_BACKOFF_MS,
       window: config.ROOM_WINDOW,
     },
     {
       shipFailed: ({ attempt, retryInMs, error }) =>
-        log('warn', 'room outbox: shipping failed; will retry', {
+        log('warn', 'room outbox: handing over to the relay failed; will retry', {
           room: roomId(),
           attempt,
           retryInMs,
           unshipped: outbox.size,
           ...errorFields(error),
-        }),
-      setAside: (info) =>
-        log('error', 'room outbox: the origin refused a shipment; its messages are set aside', {
-          room: roomId(),
-          ...info,
         }),
     },
   )

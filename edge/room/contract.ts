@@ -11,5 +11,6 @@ export interface RoomHistory {
   items: Message[]
   lowestHeld: number
   seq: number
-  shippedThrough: number
+  /** Every seq at or below this is in MySQL. */
+  landedThrough: number
 }

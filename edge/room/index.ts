@@ -11,6 +11,7 @@ import {
   type ServerFrame,
 } from '../../shared/protocol'
 import { configOf } from '../config'
+import type { Relay } from '../relay'
 import { nextExpiryCheck } from './alarm'
 import { assemble } from './assemble'
 import type { RoomHistory, SendResult } from './contract'
@@ -48,7 +49,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
     this.config = configOf(env)
-    const parts = assemble(ctx, this.config, () => this.roomId)
+    const relays = env.RELAYS as DurableObjectNamespace<Relay>
+    const parts = assemble(ctx, this.config, relays, () => this.roomId)
     this.store = parts.store
     this.sockets = parts.sockets
     this.fanout = parts.fanout
@@ -200,7 +202,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
       closeSocket(ws, closeCodes.unauthorized, 'access token expired')
     })
     if (next !== null) await this.clock.setAlarm(nextExpiryCheck(next))
-    await this.outbox.drain()
+    await this.outbox.onAlarm()
   }
 
   /** The HTTP send path: the same checks, numbering and durability as a WebSocket send. */
@@ -213,14 +215,14 @@ export class Room extends DurableObject<Record<string, unknown>> {
   /**
    * History the room still holds, for the edge to merge with MySQL's, with what the edge
    * needs to know whether a page can never change: the last seq handed out, and how far
-   * everything has reached MySQL.
+   * everything has landed in MySQL.
    */
   async history(q: { before?: number; after?: number; limit: number }): Promise<RoomHistory> {
     return {
       items: this.store.range(q).map(toMessage),
       lowestHeld: this.store.lowestHeld(),
       seq: this.store.seq,
-      shippedThrough: this.store.shippedThrough(),
+      landedThrough: this.store.landedThrough(),
     }
   }
 
@@ -255,8 +257,9 @@ export class Room extends DurableObject<Record<string, unknown>> {
       lowestHeld: this.store.lowestHeld(),
       sockets: this.sockets.all().length,
       shipAttempt: this.store.counter('shipAttempt'),
-      /** Messages the origin refused for good, kept for an operator. */
-      setAside: this.store.setAsideCount(),
+      landedThrough: this.store.landedThrough(),
+      /** Messages the origin refused for good (kept by the relay for an operator). */
+      setAside: this.store.counter('setAside'),
       wakes: this.store.counter('wakes'),
       presence: this.presence.snapshot().presence,
     }

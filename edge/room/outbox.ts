@@ -1,21 +1,35 @@
 import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
-import type { StoredMessage } from '../../shared/message'
-import { ShipmentRefused } from './shipment'
+import { backoffDelay } from '../backoff'
 import type { RoomStore } from './store'
 
 export interface OutboxOptions {
-  /** Messages per shipment. */
+  /** Messages per hand-over to the relay. */
   batch: number
-  /** Shipments in flight at once while draining a backlog. */
-  concurrency: number
-  /** How long new messages gather before the first shipment. */
+  /** How long new messages gather before they are handed over. */
   delayMs: number
+  /** How long after a hand-over the room first asks whether its messages have landed. */
+  checkMs: number
+  /** The alarm that stands in for the timers if the object is evicted meanwhile. */
+  safetyMs: number
   maxBackoffMs: number
-  /** Shipped messages kept for replay. */
+  /** Landed messages kept for replay. */
   window: number
 }
 
-/** The alarm the outbox runs on: the Durable Object's storage alarm, or a test's. */
+/** What the relay says about a room's messages. */
+export interface Landing {
+  landedThrough: number
+  setAside: number
+}
+
+/** The room's relay (an RPC stub in the room, a function in tests). */
+export interface Courier {
+  /** Stores the batch in the relay before it returns. */
+  take(batch: IngestBody): Promise<Landing>
+  landing(): Promise<Landing>
+}
+
+/** The alarm the outbox falls back on: the Durable Object's storage alarm, or a test's. */
 export interface AlarmClock {
   getAlarm(): Promise<number | null>
   setAlarm(at: number): Promise<void>
@@ -23,126 +37,141 @@ export interface AlarmClock {
 
 /** What the outbox tells its room's operators (logs today). */
 export interface OutboxReport {
-  /** A round failed and will be retried after `retryInMs`. */
+  /** A hand-over or a landing check failed and will be retried after `retryInMs`. */
   shipFailed(info: { attempt: number; retryInMs: number; error: unknown }): void
-  /** The origin refused a shipment for good; its messages are set aside (room stats). */
-  setAside(info: { messages: number; status: number; reason: string }): void
-}
-
-export type ShipOutcome = 'empty' | 'shipped' | 'failed'
-
-/** Exponential backoff with jitter: half the ceiling plus up to half again, capped. */
-export function backoffDelay(attempt: number, maxMs: number, random = Math.random()): number {
-  const ceiling = Math.min(maxMs, 250 * 2 ** Math.min(attempt, 20))
-  return Math.round(ceiling / 2 + (random * ceiling) / 2)
 }
 
 /**
- * The durable outbox: messages the room has acked but MySQL does not hold yet. An alarm
- * ships them with `ship` (the signed ingest call, or a test's function) in batches, several
- * at once while there is a backlog — the ingest is idempotent, so order between shipments
- * does not matter — with read markers riding the first. A failed round is retried with
- * backoff; nothing leaves storage until its shipment has landed.
+ * The durable outbox: messages the room has acked but MySQL does not hold yet. A timer —
+ * not a storage alarm per message — hands them to the room's relay in seq order, read
+ * markers riding along; the relay ships many rooms together and tells the room, in the
+ * answer to its next hand-over or when asked, how far they have landed. Nothing leaves
+ * the room's storage before it has landed; `size` (acked, not landed) is what the room's
+ * bound counts. A failed round is retried with backoff; an alarm stands in for the timers
+ * if the object is evicted while anything is still on its way.
  */
 export class RoomOutbox {
-  private alarmSet = false
-  /** After a failure, no shipment before this (ms): the shared alarm may fire earlier. */
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private timerAt = 0
+  private running: Promise<void> | undefined
+  private again = false
+  /** After a failure, nothing before this (ms). */
   private notBefore = 0
-  /** Messages not yet shipped; the room refuses sends while this is at its limit. */
+  /** Landing checks in a row that found no progress: they space out. */
+  private idleChecks = 0
+  /** The safety alarm this instance knows to be pending. */
+  private alarmAt = 0
+  /** Messages acked and not yet in MySQL; the room refuses sends while this is at its limit. */
   size: number
 
   constructor(
     private readonly store: RoomStore,
-    private readonly ship: (batch: IngestBody) => Promise<void>,
+    private readonly courier: Courier,
     private readonly clock: AlarmClock,
     private readonly options: OutboxOptions,
     private readonly report: OutboxReport,
   ) {
-    this.size = store.countUnshipped()
+    this.size = store.seq - store.landedThrough()
   }
 
-  /** A message was stored: count it and make sure it ships. */
+  /** A message was stored: count it and make sure it is handed over. */
   added(): void {
     this.size += 1
     this.schedule()
   }
 
-  /** Something new to ship: make sure an alarm will come (the earlier one wins). */
+  /** Something new to hand over: a round after `delay` (the earlier timer wins). */
   schedule(delay = this.options.delayMs): void {
-    if (this.alarmSet) return
-    this.alarmSet = true
-    void this.clock.getAlarm().then((at) => {
-      const when = Date.now() + delay
-      if (at === null || at > when) return this.clock.setAlarm(when)
+    const at = Math.max(Date.now() + delay, this.notBefore)
+    if (this.timer === undefined || at < this.timerAt) {
+      clearTimeout(this.timer)
+      this.timerAt = at
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        void this.drain()
+      }, at - Date.now())
+    }
+    if (!this.alarmAt || this.alarmAt < Date.now()) {
+      this.alarmAt = Date.now() + this.options.safetyMs
+      void this.clock.setAlarm(this.alarmAt)
+    }
+  }
+
+  /** The storage alarm fired: do what the timers would have. */
+  async onAlarm(): Promise<void> {
+    this.alarmAt = 0
+    await this.drain()
+  }
+
+  /** Rounds until nothing is left to hand over; one at a time, so hand-overs stay in seq order. */
+  drain(): Promise<void> {
+    if (this.running) {
+      this.again = true
+      return this.running
+    }
+    this.running = (async () => {
+      do {
+        this.again = false
+        await this.round()
+      } while (this.again)
+    })().finally(() => {
+      this.running = undefined
     })
+    return this.running
+  }
+
+  private async round(): Promise<void> {
+    if (Date.now() < this.notBefore) return this.schedule(this.notBefore - Date.now())
+    await this.handOver()
   }
 
   /**
-   * The alarm: ships while there is a backlog (no alarm round trip between rounds), but
-   * hands the object back after `budgetMs` and continues in a fresh alarm.
+   * One attempt: hands over up to `batch` messages (or only asks, when all are handed
+   * over), learns how far they have landed, and plans the next attempt.
    */
-  async drain(budgetMs = 5_000): Promise<void> {
-    this.alarmSet = false
-    if (Date.now() < this.notBefore) {
-      // Woken early (the alarm is shared): keep the backoff.
-      await this.clock.setAlarm(this.notBefore)
-      return
-    }
-    const until = Date.now() + budgetMs
-    for (;;) {
-      if ((await this.shipOnce()) !== 'shipped') return
-      if (Date.now() > until) return this.schedule(0)
-    }
-  }
-
-  /** One round: up to `concurrency` batches in parallel; each that lands is marked shipped. */
-  async shipOnce(): Promise<ShipOutcome> {
-    const { batch, concurrency } = this.options
-    const rows = this.store.unshipped(batch * concurrency)
-    // Markers ride the first shipment, never more than one shipment may carry.
+  async handOver(): Promise<'idle' | 'done' | 'failed'> {
+    const rows = this.store.unshipped(this.options.batch)
+    // Markers ride along, never more than one shipment may carry.
     const reads = this.store.readMarkers(INGEST_MAX_ITEMS)
-    if (!rows.length && !reads.length) return 'empty'
-    const chunks: StoredMessage[][] = []
-    for (let i = 0; i < rows.length; i += batch) chunks.push(rows.slice(i, i + batch))
-    if (!chunks.length) chunks.push([])
-    const results = await Promise.allSettled(
-      chunks.map((messages, i) => this.ship({ messages, reads: i === 0 ? reads : [] })),
-    )
-    let failed: PromiseRejectedResult | undefined
-    for (const [i, result] of results.entries()) {
-      const chunk = chunks[i]!
-      if (result.status === 'rejected' && !(result.reason instanceof ShipmentRefused)) {
-        failed ??= result
-        continue
-      }
-      if (result.status === 'rejected') this.setAside(chunk, result.reason)
-      else if (chunk.length) this.store.markShipped(chunk[0]!.seq, chunk.at(-1)!.seq)
-      if (i === 0) this.store.clearReads(reads)
-    }
-    this.store.prune(this.options.window, Date.now())
-    this.size = this.store.countUnshipped()
-    if (failed) {
-      await this.retryLater(failed.reason)
+    if (!rows.length && !reads.length && this.size === 0) return 'idle'
+    let landing: Landing
+    try {
+      landing =
+        rows.length || reads.length
+          ? await this.courier.take({ messages: rows, reads })
+          : await this.courier.landing()
+    } catch (error) {
+      this.retryLater(error)
       return 'failed'
     }
-    this.store.setCounter('shipAttempt', 0)
+    if (rows.length) this.store.markShipped(rows[0]!.seq, rows.at(-1)!.seq)
+    this.store.clearReads(reads)
+    if (this.store.counter('shipAttempt')) this.store.setCounter('shipAttempt', 0)
     this.notBefore = 0
-    return 'shipped'
+    const before = this.size
+    this.land(landing)
+    if (rows.length === this.options.batch) this.again = true
+    else if (this.size > 0) {
+      // Landed messages are learnt from later hand-overs, or by asking: sooner while they move.
+      this.idleChecks = this.size < before || rows.length ? 0 : this.idleChecks + 1
+      const wait = Math.min(this.options.maxBackoffMs, this.options.checkMs * 2 ** this.idleChecks)
+      this.schedule(wait)
+    }
+    return 'done'
   }
 
-  /** A shipment the origin refused for good: retrying cannot help, jamming the room would. */
-  private setAside(chunk: StoredMessage[], refused: ShipmentRefused): void {
-    this.store.setAside(chunk, refused.status, refused.reason, Date.now())
-    this.report.setAside({ messages: chunk.length, status: refused.status, reason: refused.reason })
+  private land(landing: Landing): void {
+    this.store.recordLanding(landing)
+    this.store.prune(this.options.window, Date.now())
+    this.size = this.store.seq - this.store.landedThrough()
   }
 
-  private async retryLater(error: unknown): Promise<void> {
+  private retryLater(error: unknown): void {
     const attempt = this.store.counter('shipAttempt') + 1
     this.store.setCounter('shipAttempt', attempt)
     const retryInMs = backoffDelay(attempt, this.options.maxBackoffMs)
     this.report.shipFailed({ attempt, retryInMs, error })
-    this.alarmSet = true
     this.notBefore = Date.now() + retryInMs
-    await this.clock.setAlarm(this.notBefore)
+    this.schedule(retryInMs)
   }
 }

@@ -4,14 +4,21 @@ import type { StoredMessage } from '../../shared/message'
 /** How long a (author, clientMsgId) → ack mapping is kept to answer retries. */
 const SENT_RETENTION_MS = 24 * 3600 * 1000
 
+/**
+ * `landed`: every seq at or below it is in MySQL (the relay says so); `setAside`: how many
+ * of the room's messages the origin refused for good (kept by the relay for an operator).
+ */
+type Counter = 'seq' | 'wakes' | 'shipAttempt' | 'landed' | 'setAside'
+
 type Row = StoredMessage & Record<string, SqlStorageValue>
 /** Columns as the message shapes name them, so a row needs no mapping. */
 const MESSAGE_COLUMNS =
   'seq, id, author, client_msg_id AS clientMsgId, body, created_at AS createdAt'
 
 /**
- * The room's SQLite storage: its messages (the outbox is those not yet shipped, the
- * replay window those shipped but kept), the acks of recent sends (clientMsgId dedupe),
+ * The room's SQLite storage: its messages (the outbox is those not yet shipped to the
+ * relay; shipped ones stay until they have landed in MySQL, and the newest as the replay
+ * window), the acks of recent sends (clientMsgId dedupe),
  * read markers waiting to ship, and a little bookkeeping. Every method is synchronous:
  * within one event the writes commit together, before any output leaves the room.
  */
@@ -31,21 +38,17 @@ export class RoomStore {
     sql.exec(`CREATE INDEX IF NOT EXISTS sent_at ON sent (at)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS departures (user TEXT PRIMARY KEY, at INTEGER NOT NULL)`)
-    sql.exec(`CREATE TABLE IF NOT EXISTS set_aside (
-      seq INTEGER PRIMARY KEY, id TEXT NOT NULL, author TEXT NOT NULL, client_msg_id TEXT,
-      body TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
-      reason TEXT NOT NULL, at INTEGER NOT NULL)`)
     this.seq = this.counter('seq')
   }
 
-  counter(key: 'seq' | 'wakes' | 'shipAttempt'): number {
+  counter(key: Counter): number {
     const [row] = this.sql
       .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
       .toArray()
     return Number(row?.value ?? 0)
   }
 
-  setCounter(key: 'seq' | 'wakes' | 'shipAttempt', value: number): void {
+  setCounter(key: Counter, value: number): void {
     this.sql.exec(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       key,
@@ -96,11 +99,15 @@ export class RoomStore {
   }
 
   /** The highest seq such that it and everything below it has reached MySQL. */
-  shippedThrough(): number {
-    const { lowest } = this.sql
-      .exec<{ lowest: number | null }>('SELECT min(seq) AS lowest FROM messages WHERE shipped = 0')
-      .one()
-    return lowest === null ? this.seq : lowest - 1
+  landedThrough(): number {
+    return Math.min(this.counter('landed'), this.seq)
+  }
+
+  /** What the relay said: landings only move forward. */
+  recordLanding(landing: { landedThrough: number; setAside: number }): void {
+    const landed = Math.min(landing.landedThrough, this.seq)
+    if (landed > this.counter('landed')) this.setCounter('landed', landed)
+    if (landing.setAside > this.counter('setAside')) this.setCounter('setAside', landing.setAside)
   }
 
   /** Held messages strictly between `after` and `before`: the oldest `limit` (forward) or newest. */
@@ -133,33 +140,14 @@ export class RoomStore {
   }
 
   /**
-   * Keeps `window` shipped messages for replay and drops older ones — never one at or above
-   * an unshipped message, so what the room holds is one contiguous range ending at `seq`.
-   * Forgets acks older than a day.
+   * Keeps `window` messages for replay and drops older ones that have landed in MySQL —
+   * never one at or above a message that has not, so what the room holds is one
+   * contiguous range ending at `seq`. Forgets acks older than a day.
    */
   prune(window: number, now: number): void {
-    const keepFrom = Math.min(this.seq - window, this.shippedThrough())
+    const keepFrom = Math.min(this.seq - window, this.landedThrough())
     this.sql.exec('DELETE FROM messages WHERE shipped = 1 AND seq <= ?', keepFrom)
     this.sql.exec('DELETE FROM sent WHERE at < ?', now - SENT_RETENTION_MS)
-  }
-
-  /**
-   * Messages the origin refused for good: kept here for an operator (room stats), and no
-   * longer in the outbox, so the room keeps shipping and accepting sends.
-   */
-  setAside(messages: StoredMessage[], status: number, reason: string, now: number): void {
-    for (const m of messages) {
-      this.sql.exec(
-        `INSERT OR REPLACE INTO set_aside (seq, id, author, client_msg_id, body, created_at, status, reason, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ...[m.seq, m.id, m.author, m.clientMsgId, m.body, m.createdAt, status, reason, now],
-      )
-    }
-    if (messages.length) this.markShipped(messages[0]!.seq, messages.at(-1)!.seq)
-  }
-
-  setAsideCount(): number {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM set_aside').one().n
   }
 
   /**

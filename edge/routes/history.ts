@@ -40,15 +40,15 @@ async function assemble(
 /**
  * A page that can never change again is cached for CACHE_TTL_HISTORY_SECONDS: full, and
  * every message it could hold already in MySQL — its range ends at or below what the room
- * has shipped (`before` pages: every seq below `before` is handed out and shipped). The
- * newest page, and any page reaching into what is not yet shipped, is assembled every time
+ * has landed in MySQL (`before` pages: every seq below `before` is handed out and landed). The
+ * newest page, and any page reaching into what has not landed yet, is assembled every time
  * (BYPASS), so a message acked a moment ago is always there.
  */
 export function immutable(q: HistoryQuery, page: MessagePage, room: RoomHistory): boolean {
   if (!page.full) return false
   const last = page.items.at(-1)?.seq ?? 0
-  if (q.after !== undefined) return last <= room.shippedThrough
-  return q.before !== undefined && q.before - 1 <= room.shippedThrough
+  if (q.after !== undefined) return last <= room.landedThrough
+  return q.before !== undefined && q.before - 1 <= room.landedThrough
 }
 
 historyRoutes.get('/v1/rooms/:id/messages', rateLimit({ withRead: true }), async (c) => {

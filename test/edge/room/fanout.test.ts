@@ -52,6 +52,7 @@ describe('FanOut', () => {
     await withRoomStorage(async (_storage, store) => {
       appendMany(store, 1205)
       store.markShipped(1, 1205)
+      store.recordLanding({ landedThrough: 1205, setAside: 0 })
       store.prune(1000, Date.now()) // holds 206..1205
       const peer = recorder()
       const fanout = new FanOut(() => [], store, 0, 1200) // 1201..1205 not broadcast yet

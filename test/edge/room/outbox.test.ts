@@ -1,20 +1,47 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, type OutboxOptions, RoomOutbox } from '../../../edge/room/outbox'
-import { ShipmentRefused } from '../../../edge/room/shipment'
+import { backoffDelay } from '../../../edge/backoff'
+import { type Courier, type OutboxOptions, RoomOutbox } from '../../../edge/room/outbox'
 import type { RoomStore } from '../../../edge/room/store'
 import { newId } from '../../../shared/ids'
 import { INGEST_MAX_ITEMS, type IngestBody } from '../../../shared/internal/ingest'
-import { appendMany, withRoomStorage } from './support'
+import { appendMany, sleep, withRoomStorage } from './support'
 
 const options: OutboxOptions = {
   batch: 3,
-  concurrency: 2,
   delayMs: 10,
+  checkMs: 20,
+  safetyMs: 60_000,
   maxBackoffMs: 30_000,
   window: 2,
 }
 
-function outboxOn(store: RoomStore, ship: (batch: IngestBody) => Promise<void>) {
+/**
+ * A relay in memory: keeps what it takes; `landAll` lands everything taken so far (the
+ * real relay lands when the origin has stored it). `down` makes every call fail.
+ */
+function fakeRelay() {
+  const taken: IngestBody[] = []
+  const state = { landed: 0, setAside: 0, down: false, calls: 0 }
+  let highest = 0
+  const landing = () => ({ landedThrough: state.landed, setAside: state.setAside })
+  const courier: Courier = {
+    async take(batch) {
+      state.calls++
+      if (state.down) throw new Error('relay unreachable')
+      taken.push(batch)
+      highest = Math.max(highest, batch.messages.at(-1)?.seq ?? 0)
+      return landing()
+    },
+    async landing() {
+      state.calls++
+      if (state.down) throw new Error('relay unreachable')
+      return landing()
+    },
+  }
+  return { courier, taken, state, landAll: () => (state.landed = highest) }
+}
+
+function outboxOn(store: RoomStore, courier: Courier) {
   const alarms: number[] = []
   const failures: number[] = []
   const clock = {
@@ -23,47 +50,68 @@ function outboxOn(store: RoomStore, ship: (batch: IngestBody) => Promise<void>) 
       alarms.push(at)
     },
   }
-  const setAside: Array<{ messages: number; status: number }> = []
-  const outbox = new RoomOutbox(store, ship, clock, options, {
+  const outbox = new RoomOutbox(store, courier, clock, options, {
     shipFailed: ({ retryInMs }) => failures.push(retryInMs),
-    setAside: ({ messages, status }) => setAside.push({ messages, status }),
   })
-  return { outbox, alarms, failures, setAside }
+  return { outbox, alarms, failures }
 }
 
 describe('RoomOutbox', () => {
-  it('ships in batches, several at once, with read markers riding the first', async () => {
+  it('hands over in seq order, in batches, read markers riding the first; forgets only what has landed', async () => {
     await withRoomStorage(async (_storage, store) => {
       appendMany(store, 7)
       const reader = newId()
       store.recordRead(reader, 4)
-      const shipped: IngestBody[] = []
-      const { outbox } = outboxOn(store, async (b) => {
-        shipped.push(b)
-      })
+      const relay = fakeRelay()
+      const { outbox } = outboxOn(store, relay.courier)
       expect(outbox.size).toBe(7)
       await outbox.drain()
-      expect(shipped.map((b) => b.messages.map((m) => m.seq))).toEqual([[1, 2, 3], [4, 5, 6], [7]])
-      expect(shipped.map((b) => b.reads)).toEqual([[{ user: reader, seq: 4 }], [], []])
-      expect(shipped[0]!.messages[0]).toMatchObject({ seq: 1, body: 'm1', clientMsgId: 'c-1' })
-      expect(typeof shipped[0]!.messages[0]!.createdAt).toBe('number')
-      expect(outbox.size).toBe(0)
+      expect(relay.taken.map((b) => b.messages.map((m) => m.seq))).toEqual([
+        [1, 2, 3],
+        [4, 5, 6],
+        [7],
+      ])
+      expect(relay.taken.map((b) => b.reads)).toEqual([[{ user: reader, seq: 4 }], [], []])
+      expect(relay.taken[0]!.messages[0]).toMatchObject({ seq: 1, body: 'm1', clientMsgId: 'c-1' })
       expect(store.readMarkers()).toEqual([])
-      // The window keeps the newest 2 shipped messages for replay.
+      // Handed over is not landed: the room holds all 7, and counts them against its bound.
+      expect(outbox.size).toBe(7)
+      expect(store.lowestHeld()).toBe(1)
+      relay.landAll()
+      await sleep(options.checkMs * 3)
+      expect(outbox.size).toBe(0)
+      expect(store.landedThrough()).toBe(7)
+      // The window keeps the newest 2 for replay.
       expect(store.lowestHeld()).toBe(6)
     })
   })
 
-  it('keeps what failed to ship, retries with a growing backoff, and resets it after a success', async () => {
+  it('learns landings from the answer to its next hand-over, and hands a message over without a storage alarm per message', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      const relay = fakeRelay()
+      const { outbox, alarms } = outboxOn(store, relay.courier)
+      for (let i = 0; i < 5; i++) {
+        appendMany(store, 1)
+        outbox.added()
+        await sleep(options.delayMs * 2)
+        relay.landAll()
+      }
+      expect(relay.taken.flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1, 2, 3, 4, 5])
+      // One safety alarm for the whole run, not one per message.
+      expect(alarms).toHaveLength(1)
+      expect(store.landedThrough()).toBeGreaterThanOrEqual(4)
+    })
+  })
+
+  it('keeps what failed to hand over, retries with a growing backoff, and resets it after a success', async () => {
     await withRoomStorage(async (_storage, store) => {
       appendMany(store, 2)
-      let down = true
-      const { outbox, failures } = outboxOn(store, async () => {
-        if (down) throw new Error('origin down')
-      })
-      for (let i = 0; i < 5; i++) expect(await outbox.shipOnce()).toBe('failed')
+      const relay = fakeRelay()
+      relay.state.down = true
+      const { outbox, failures } = outboxOn(store, relay.courier)
+      for (let i = 0; i < 5; i++) expect(await outbox.handOver()).toBe('failed')
       expect(outbox.size).toBe(2)
-      expect(store.lowestHeld()).toBe(1)
+      expect(store.unshipped(10).map((m) => m.seq)).toEqual([1, 2])
       expect(store.counter('shipAttempt')).toBe(5)
       // Each delay is at least half its ceiling, and the ceilings double: 500, 1000, … 8000 ms.
       failures.forEach((delay, i) => {
@@ -71,56 +119,37 @@ describe('RoomOutbox', () => {
         expect(delay).toBeGreaterThanOrEqual(ceiling / 2)
         expect(delay).toBeLessThanOrEqual(ceiling)
       })
-      down = false
-      expect(await outbox.shipOnce()).toBe('shipped')
-      expect(outbox.size).toBe(0)
+      relay.state.down = false
+      expect(await outbox.handOver()).toBe('done')
+      expect(store.unshipped(10)).toEqual([])
       expect(store.counter('shipAttempt')).toBe(0)
     })
   })
 
-  it('marks a batch that landed shipped even when another of the same round failed', async () => {
+  it('counts what the origin set aside, as the relay reports it, and goes on', async () => {
     await withRoomStorage(async (_storage, store) => {
-      appendMany(store, 6)
-      const { outbox } = outboxOn(store, async (b) => {
-        if (b.messages[0]!.seq === 1) throw new Error('lost answer')
-      })
-      expect(await outbox.shipOnce()).toBe('failed')
-      expect(outbox.size).toBe(3)
-      expect(store.unshipped(10).map((m) => m.seq)).toEqual([1, 2, 3])
-      // 4..6 landed, but sit above the unshipped 1..3: the window never crosses them.
-      expect(store.lowestHeld()).toBe(1)
-    })
-  })
-
-  it('sets aside a shipment the origin refuses for good, and keeps shipping and counting', async () => {
-    await withRoomStorage(async (_storage, store) => {
-      appendMany(store, 6)
-      let calls = 0
-      const { outbox, setAside, failures } = outboxOn(store, async (b) => {
-        calls++
-        if (b.messages[0]?.seq === 1) throw new ShipmentRefused(409, 'seq 1 exists with another id')
-      })
-      expect(await outbox.shipOnce()).toBe('shipped')
-      expect(setAside).toEqual([{ messages: 3, status: 409 }])
-      expect(failures).toEqual([]) // not a failure to retry
-      expect(outbox.size).toBe(0)
-      expect(store.setAsideCount()).toBe(3)
-      expect(store.counter('shipAttempt')).toBe(0)
+      appendMany(store, 3)
+      const relay = fakeRelay()
+      const { outbox } = outboxOn(store, relay.courier)
+      await outbox.handOver()
+      relay.state.setAside = 3
+      relay.landAll()
       appendMany(store, 1)
-      expect(await outbox.shipOnce()).toBe('shipped') // the room goes on
-      expect(calls).toBe(3)
+      await outbox.handOver()
+      expect(store.counter('setAside')).toBe(3)
+      expect(store.landedThrough()).toBe(3)
+      expect(outbox.size).toBe(1)
     })
   })
 
-  it('never puts more read markers in a shipment than the ingest accepts', async () => {
+  it('never hands over more read markers at once than one shipment may carry', async () => {
     await withRoomStorage(async (_storage, store) => {
       for (let i = 0; i < INGEST_MAX_ITEMS + 5; i++) store.recordRead(newId(), 1)
-      const sizes: number[] = []
-      const { outbox } = outboxOn(store, async (b) => {
-        sizes.push(b.reads.length)
-      })
-      await outbox.drain()
-      expect(sizes).toEqual([INGEST_MAX_ITEMS, 5])
+      const relay = fakeRelay()
+      const { outbox } = outboxOn(store, relay.courier)
+      await outbox.handOver()
+      await outbox.handOver()
+      expect(relay.taken.map((b) => b.reads.length)).toEqual([INGEST_MAX_ITEMS, 5])
       expect(store.readMarkers()).toEqual([])
     })
   })

@@ -33,19 +33,25 @@ describe('RoomStore', () => {
     })
   })
 
-  it('prunes shipped messages beyond the window, never across an unshipped one', async () => {
+  it('prunes landed messages beyond the window, never one that has not landed in MySQL', async () => {
     await withRoomStorage((_storage, store) => {
       appendMany(store, 10)
-      store.markShipped(1, 3) // 4 is not shipped yet (a failed shipment), 5..8 are
-      store.markShipped(5, 8)
+      store.markShipped(1, 8) // handed to the relay…
+      store.recordLanding({ landedThrough: 3, setAside: 0 }) // …and only 1..3 are in MySQL
       store.prune(2, Date.now())
-      // 1..3 are beyond the window of 2 and below the unshipped 4: gone. 5..8 stay, above 4.
+      // 1..3 are beyond the window of 2 and landed: gone. 4..8 wait at the relay: kept.
       expect(store.lowestHeld()).toBe(4)
       expect(store.range({ after: 0, limit: 20 }).map((m) => m.seq)).toEqual([4, 5, 6, 7, 8, 9, 10])
-      store.markShipped(4, 10)
+      store.markShipped(9, 10)
+      store.recordLanding({ landedThrough: 10, setAside: 0 })
       store.prune(2, Date.now())
       expect(store.lowestHeld()).toBe(9)
       expect(store.countUnshipped()).toBe(0)
+      // Landings only move forward, and never past what the room handed out.
+      store.recordLanding({ landedThrough: 5, setAside: 0 })
+      expect(store.landedThrough()).toBe(10)
+      store.recordLanding({ landedThrough: 99, setAside: 0 })
+      expect(store.landedThrough()).toBe(10)
     })
   })
 

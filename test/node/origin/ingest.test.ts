@@ -26,7 +26,11 @@ afterAll(async () => {
 })
 
 async function ship(roomId: string, batch: unknown, signed = true) {
-  const path = `/internal/rooms/${roomId}/ingest`
+  return post(`/internal/rooms/${roomId}/ingest`, batch, signed)
+}
+
+async function post(path: string, payload: unknown, signed = true) {
+  const batch = payload
   const body = JSON.stringify(batch)
   const headers = signed
     ? await signRequest(secret, {
@@ -119,6 +123,79 @@ describe('POST /internal/rooms/:id/ingest', () => {
     expect(unsigned.status).toBe(401)
     const malformed = await ship(roomId, { messages: [{ seq: -1 }], reads: [] })
     expect(malformed.status).toBe(422)
+    expect(await messageCount(db, roomId)).toBe(0)
+  })
+})
+
+describe('POST /internal/ingest (a relay: many rooms in one shipment)', () => {
+  const rowsOf = (roomId: string) =>
+    select<{ seq: number; id: string }>(
+      db,
+      'SELECT seq, id FROM messages WHERE room_id = ? ORDER BY seq',
+      [roomId],
+    )
+
+  it('stores every room of a shipment in one go, and a shipment sent twice changes nothing', async () => {
+    const rooms = [newId(), newId(), newId()]
+    const author = newId()
+    const payload = {
+      rooms: rooms.map((roomId, i) => ({
+        roomId,
+        batch: { messages: [1, 2, 3].slice(0, i + 1).map((s) => message(s, author)), reads: [] },
+      })),
+    }
+    const first = await post('/internal/ingest', payload)
+    expect(first).toEqual({
+      status: 200,
+      body: { rooms: rooms.map((roomId) => ({ roomId, stored: true })) },
+    })
+    expect((await post('/internal/ingest', payload)).status).toBe(200)
+    expect(await Promise.all(rooms.map((r) => messageCount(db, r)))).toEqual([1, 2, 3])
+  })
+
+  it('refuses a colliding or invalid room on its own; the other rooms of the shipment land', async () => {
+    const [clean, renumbered, broken] = [newId(), newId(), newId()]
+    const author = newId()
+    const earlier = message(1, author)
+    expect((await ship(renumbered, { messages: [earlier], reads: [] })).status).toBe(200)
+    const payload = {
+      rooms: [
+        { roomId: clean, batch: { messages: [message(1, author)], reads: [] } },
+        {
+          roomId: renumbered,
+          batch: { messages: [message(1, author), message(2, author)], reads: [] },
+        },
+        { roomId: broken, batch: { messages: [{ seq: -1 }], reads: [] } },
+      ],
+    }
+    const answer = await post('/internal/ingest', payload)
+    expect(answer.status).toBe(200)
+    expect(answer.body.rooms).toMatchObject([
+      { roomId: clean, stored: true },
+      { roomId: renumbered, stored: false, status: 409 },
+      { roomId: broken, stored: false, status: 422 },
+    ])
+    expect(await rowsOf(clean)).toHaveLength(1)
+    // The collided room keeps its old row and gains nothing (seq 2 is not half-stored).
+    expect(await rowsOf(renumbered)).toEqual([{ seq: 1, id: earlier.id }])
+    expect(await messageCount(db, broken)).toBe(0)
+  })
+
+  it('refuses a shipment past the bound (413), a room twice (422), and unsigned calls (401)', async () => {
+    const roomId = newId()
+    const author = newId()
+    const many = Array.from({ length: 2_600 }, (_, i) => message(i + 1, author))
+    const tooMany = {
+      rooms: [
+        { roomId, batch: { messages: many, reads: [] } },
+        { roomId: newId(), batch: { messages: many, reads: [] } },
+      ],
+    }
+    expect((await post('/internal/ingest', tooMany)).status).toBe(413)
+    const twice = { rooms: [0, 1].map(() => ({ roomId, batch: { messages: [], reads: [] } })) }
+    expect((await post('/internal/ingest', twice)).status).toBe(422)
+    const one = { rooms: [{ roomId, batch: { messages: [message(1, author)], reads: [] } }] }
+    expect((await post('/internal/ingest', one, false)).status).toBe(401)
     expect(await messageCount(db, roomId)).toBe(0)
   })
 })

@@ -1,13 +1,17 @@
 import type { EdgeConfig } from '../../shared/config'
-import { type IngestBody, ingestPath } from '../../shared/internal/ingest'
+import {
+  type IngestBody,
+  type RelayIngestAnswer,
+  relayIngestPath,
+} from '../../shared/internal/ingest'
 import { signRequest } from '../../shared/internal/signature'
 
 const encoder = new TextEncoder()
 
 /**
- * The origin refused a shipment for what it is (409 a conflicting message, 413 too large,
- * 422 invalid): sending it again cannot succeed. Anything else (5xx, timeouts, 401 while a
- * secret rotates) is worth retrying.
+ * The origin refused a whole shipment for what it is (413 too large, 422 invalid, 409):
+ * sending it again cannot succeed. Anything else (5xx, timeouts, 401 while a secret
+ * rotates) is worth retrying.
  */
 export class ShipmentRefused extends Error {
   constructor(
@@ -21,18 +25,18 @@ export class ShipmentRefused extends Error {
 
 const refusedStatuses = new Set([409, 413, 422])
 
-/** The room's `ship`: one batch to the origin's ingest, signed like every edge→origin call. */
-export function shipToOrigin(config: EdgeConfig, roomId: string) {
-  const path = ingestPath(roomId)
-  return async (batch: IngestBody): Promise<void> => {
-    const body = encoder.encode(JSON.stringify(batch))
+/** The relay's `ship`: many rooms' batches in one signed request to the origin's ingest. */
+export function shipToOrigin(config: EdgeConfig) {
+  return async (rooms: Map<string, IngestBody>): Promise<RelayIngestAnswer> => {
+    const payload = { rooms: [...rooms].map(([roomId, batch]) => ({ roomId, batch })) }
+    const body = encoder.encode(JSON.stringify(payload))
     const headers = await signRequest(config.EDGE_SIGNING_SECRET, {
       method: 'POST',
-      pathWithQuery: path,
+      pathWithQuery: relayIngestPath,
       userId: '',
       body,
     })
-    const res = await fetch(new URL(path, config.ORIGIN_URL), {
+    const res = await fetch(new URL(relayIngestPath, config.ORIGIN_URL), {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
       body,
@@ -43,6 +47,6 @@ export function shipToOrigin(config: EdgeConfig, roomId: string) {
       if (refusedStatuses.has(res.status)) throw new ShipmentRefused(res.status, text)
       throw new Error(`origin answered ${res.status}: ${text}`)
     }
-    await res.body?.cancel()
+    return (await res.json()) as RelayIngestAnswer
   }
 }

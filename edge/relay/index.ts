@@ -1,0 +1,155 @@
+import { DurableObject } from 'cloudflare:workers'
+import type { EdgeConfig } from '../../shared/config'
+import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
+import { backoffDelay } from '../backoff'
+import { configOf } from '../config'
+import { errorFields, log } from '../log'
+import { ShipmentRefused, shipToOrigin } from './shipment'
+import { type Landing, type Load, RelayStore } from './store'
+
+export type { Landing } from './store'
+
+/** The relay is full: the room keeps its messages and hands them over later. */
+export class RelayFull extends Error {
+  constructor(held: number) {
+    super(`the relay holds ${held} messages, its limit; try again later`)
+    this.name = 'RelayFull'
+  }
+}
+
+/**
+ * A relay gathers the acked messages of many rooms and ships them to MySQL together: the
+ * rooms hand their outboxes over (`take`, an RPC that returns once the relay has stored
+ * them), and every RELAY_GATHER_MS — at once when RELAY_BATCH are waiting — one signed
+ * request carries every room's batch, one transaction stores them. Nothing leaves its
+ * storage before the origin has it; a room asks (`landing`) how far its messages are in
+ * MySQL before it forgets them. Rooms pick their relay by id (`relayFor`).
+ */
+export class Relay extends DurableObject<Record<string, unknown>> {
+  private readonly config: EdgeConfig
+  private readonly store: RelayStore
+  private readonly ship: (
+    rooms: Map<string, IngestBody>,
+  ) => ReturnType<ReturnType<typeof shipToOrigin>>
+  private scheduled = false
+  private urgent = false
+  private attempt = 0
+  /** Shipments sent since this instance started (stats). */
+  private shipments = 0
+  private notBefore = 0
+
+  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+    super(ctx, env)
+    this.config = configOf(env)
+    this.store = new RelayStore(ctx.storage.sql)
+    this.ship = shipToOrigin(this.config)
+  }
+
+  /** Stores a room's batch (durably, before it returns) and says how far the room has landed. */
+  async take(roomId: string, batch: IngestBody): Promise<Landing> {
+    const held = this.store.held()
+    if (held + batch.messages.length > this.config.RELAY_MAX_HELD) throw new RelayFull(held)
+    this.store.take(roomId, batch, Date.now())
+    await this.schedule(held + batch.messages.length >= this.config.RELAY_BATCH)
+    return this.store.landing(roomId)
+  }
+
+  /** How far a room's messages are in MySQL. */
+  async landing(roomId: string): Promise<Landing> {
+    return this.store.landing(roomId)
+  }
+
+  async stats() {
+    return {
+      held: this.store.held(),
+      setAside: this.store.setAsideCount(),
+      attempt: this.attempt,
+      shipments: this.shipments,
+    }
+  }
+
+  /** Ships after the gathering window, or at once when a full shipment is waiting. */
+  private async schedule(full: boolean): Promise<void> {
+    if (Date.now() < this.notBefore) return
+    if (full && !this.urgent) {
+      this.urgent = this.scheduled = true
+      await this.ctx.storage.setAlarm(Date.now())
+    } else if (!this.scheduled) {
+      this.scheduled = true
+      await this.ctx.storage.setAlarm(Date.now() + this.config.RELAY_GATHER_MS)
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    this.scheduled = this.urgent = false
+    if (Date.now() < this.notBefore) return this.ctx.storage.setAlarm(this.notBefore)
+    const until = Date.now() + 5_000
+    for (;;) {
+      const load = this.store.load(this.config.RELAY_BATCH, INGEST_MAX_ITEMS)
+      if (!load) return
+      if (!(await this.shipLoad(load))) return
+      if (!this.store.load(1, 1)) return
+      const held = this.store.held()
+      // A backlog ships on; a few stragglers wait for the next window to gather company.
+      if (held < this.config.RELAY_BATCH || Date.now() > until) {
+        this.scheduled = true
+        const wait = held < this.config.RELAY_BATCH ? this.config.RELAY_GATHER_MS : 0
+        return this.ctx.storage.setAlarm(Date.now() + wait)
+      }
+    }
+  }
+
+  /** One shipment: true when it landed (or was refused for good), false to retry later. */
+  private async shipLoad(load: Load): Promise<boolean> {
+    let answer: Awaited<ReturnType<typeof this.ship>>
+    try {
+      this.shipments += 1
+      answer = await this.ship(load.rooms)
+    } catch (err) {
+      if (err instanceof ShipmentRefused) {
+        for (const room of load.rooms.keys()) this.setAside(load, room, err.status, err.reason)
+        return true
+      }
+      await this.retryLater(err)
+      return false
+    }
+    const answered = new Set(answer.rooms.map((r) => r.roomId))
+    for (const outcome of answer.rooms) {
+      if (!load.rooms.has(outcome.roomId)) continue
+      if (outcome.stored) this.store.landed(load, outcome.roomId)
+      else this.setAside(load, outcome.roomId, outcome.status, outcome.reason)
+    }
+    if ([...load.rooms.keys()].some((room) => !answered.has(room))) {
+      await this.retryLater(new Error('the origin did not answer for every room of a shipment'))
+      return false
+    }
+    this.attempt = 0
+    this.notBefore = 0
+    this.store.forgetIdle(Date.now())
+    return true
+  }
+
+  private setAside(load: Load, room: string, status: number, reason: string): void {
+    const messages = this.store.setAside(load, room, status, reason, Date.now())
+    log('error', 'relay: the origin refused a room batch; its messages are set aside', {
+      room,
+      messages,
+      status,
+      reason,
+    })
+  }
+
+  private async retryLater(error: unknown): Promise<void> {
+    this.attempt += 1
+    const retryInMs = backoffDelay(this.attempt, this.config.ROOM_SHIP_MAX_BACKOFF_MS)
+    log('warn', 'relay: shipping failed; will retry', {
+      attempt: this.attempt,
+      retryInMs,
+      held: this.store.held(),
+      ...errorFields(error),
+    })
+    this.notBefore = Date.now() + retryInMs
+    this.scheduled = true
+    await this.ctx.storage.setAlarm(this.notBefore)
+  }
+}

@@ -1,0 +1,161 @@
+import type { IngestBody } from '../../shared/internal/ingest'
+import type { StoredMessage } from '../../shared/message'
+
+type ParcelRow = StoredMessage & { n: number; room: string } & Record<string, SqlStorageValue>
+
+/** What a room learns from its relay: how far its messages are in MySQL, how many were set aside. */
+export interface Landing {
+  landedThrough: number
+  setAside: number
+}
+
+/** One shipment: a prefix of the parcels in arrival order, grouped by room. */
+export interface Load {
+  /** The highest arrival number in it: every parcel at or below it is in this load. */
+  throughN: number
+  rooms: Map<string, IngestBody>
+}
+
+/**
+ * The relay's SQLite storage: parcels (messages rooms handed over, in arrival order, each
+ * room's in seq order), read markers, and per room how far it has handed over and how many
+ * of its messages the origin refused for good. Synchronous, like the room's store.
+ */
+export class RelayStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS parcels (
+      n INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+      author TEXT NOT NULL, client_msg_id TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL)`)
+    sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS parcels_room_seq ON parcels (room, seq)')
+    sql.exec(`CREATE TABLE IF NOT EXISTS reads (
+      room TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room, user))`)
+    sql.exec(`CREATE TABLE IF NOT EXISTS rooms (
+      room TEXT PRIMARY KEY, taken_through INTEGER NOT NULL, set_aside INTEGER NOT NULL DEFAULT 0,
+      at INTEGER NOT NULL)`)
+    sql.exec(`CREATE TABLE IF NOT EXISTS set_aside (
+      room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, author TEXT NOT NULL,
+      client_msg_id TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
+      reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (room, seq))`)
+  }
+
+  held(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parcels').one().n
+  }
+
+  /** A room's batch, taken over: a batch handed over twice (a lost answer) is stored once. */
+  take(room: string, batch: IngestBody, now: number): void {
+    for (const m of batch.messages) {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO parcels (room, seq, id, author, client_msg_id, body, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ...[room, m.seq, m.id, m.author, m.clientMsgId, m.body, m.createdAt],
+      )
+    }
+    for (const r of batch.reads) {
+      this.sql.exec(
+        `INSERT INTO reads (room, user, seq) VALUES (?, ?, ?)
+         ON CONFLICT (room, user) DO UPDATE SET seq = max(seq, excluded.seq)`,
+        ...[room, r.user, r.seq],
+      )
+    }
+    const last = batch.messages.at(-1)?.seq ?? 0
+    this.sql.exec(
+      `INSERT INTO rooms (room, taken_through, at) VALUES (?, ?, ?)
+       ON CONFLICT (room) DO UPDATE SET taken_through = max(taken_through, excluded.taken_through), at = excluded.at`,
+      ...[room, last, now],
+    )
+  }
+
+  /**
+   * How far a room's messages are in MySQL: everything below its oldest parcel still here
+   * (a room hands over in seq order), or all it handed over when none is left.
+   */
+  landing(room: string): Landing {
+    const [held] = this.sql
+      .exec<{ lo: number | null }>('SELECT min(seq) AS lo FROM parcels WHERE room = ?', room)
+      .toArray()
+    const [known] = this.sql
+      .exec<{ taken_through: number; set_aside: number }>(
+        'SELECT taken_through, set_aside FROM rooms WHERE room = ?',
+        room,
+      )
+      .toArray()
+    const lo = held?.lo ?? null
+    return {
+      landedThrough: lo !== null ? lo - 1 : (known?.taken_through ?? 0),
+      setAside: known?.set_aside ?? 0,
+    }
+  }
+
+  /** The oldest `limit` parcels and up to `maxReads` read markers, grouped by room. */
+  load(limit: number, maxReads: number): Load | null {
+    const parcels = this.sql
+      .exec<ParcelRow>(
+        `SELECT n, room, seq, id, author, client_msg_id AS clientMsgId, body, created_at AS createdAt
+         FROM parcels ORDER BY n LIMIT ?`,
+        limit,
+      )
+      .toArray()
+    const reads = this.sql
+      .exec<{ room: string; user: string; seq: number }>(
+        'SELECT room, user, seq FROM reads LIMIT ?',
+        maxReads,
+      )
+      .toArray()
+    if (!parcels.length && !reads.length) return null
+    const rooms = new Map<string, IngestBody>()
+    const of = (room: string) => {
+      const b = rooms.get(room) ?? { messages: [], reads: [] }
+      rooms.set(room, b)
+      return b
+    }
+    for (const { n: _n, room, ...m } of parcels) of(room).messages.push(m)
+    for (const { room, user, seq } of reads) of(room).reads.push({ user, seq })
+    return { throughN: parcels.at(-1)?.n ?? 0, rooms }
+  }
+
+  /** A room's part of a load reached MySQL: its parcels go, its markers too unless they moved on. */
+  landed(load: Load, room: string): void {
+    this.sql.exec('DELETE FROM parcels WHERE room = ? AND n <= ?', room, load.throughN)
+    for (const r of load.rooms.get(room)?.reads ?? []) {
+      this.sql.exec(
+        'DELETE FROM reads WHERE room = ? AND user = ? AND seq = ?',
+        room,
+        r.user,
+        r.seq,
+      )
+    }
+  }
+
+  /** The origin refused a room's part for good: kept for an operator, counted for the room. */
+  setAside(load: Load, room: string, status: number, reason: string, now: number): number {
+    const { moved } = this.sql
+      .exec<{ moved: number }>(
+        'SELECT count(*) AS moved FROM parcels WHERE room = ? AND n <= ?',
+        room,
+        load.throughN,
+      )
+      .one()
+    this.sql.exec(
+      `INSERT OR REPLACE INTO set_aside (room, seq, id, author, client_msg_id, body, created_at, status, reason, at)
+       SELECT room, seq, id, author, client_msg_id, body, created_at, ?, ?, ? FROM parcels
+       WHERE room = ? AND n <= ?`,
+      ...[status, reason, now, room, load.throughN],
+    )
+    this.sql.exec('UPDATE rooms SET set_aside = set_aside + ? WHERE room = ?', moved, room)
+    this.landed(load, room)
+    return moved
+  }
+
+  setAsideCount(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM set_aside').one().n
+  }
+
+  /** Forgets rooms idle for a day with nothing held (their landing is all they handed over). */
+  forgetIdle(now: number): void {
+    this.sql.exec(
+      'DELETE FROM rooms WHERE at < ? AND room NOT IN (SELECT DISTINCT room FROM parcels)',
+      now - 24 * 3600 * 1000,
+    )
+  }
+}

@@ -1,0 +1,70 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { RelayStore } from '../../../edge/relay/store'
+import { newId } from '../../../shared/ids'
+import type { IngestBody } from '../../../shared/internal/ingest'
+
+const author = newId()
+function batch(from: number, to: number): IngestBody {
+  const messages = []
+  for (let seq = from; seq <= to; seq++) {
+    messages.push({
+      seq,
+      id: newId(),
+      author,
+      clientMsgId: `c${seq}`,
+      body: `m${seq}`,
+      createdAt: Date.now(),
+    })
+  }
+  return { messages, reads: [] }
+}
+
+describe('RelayStore', () => {
+  it('loads parcels in arrival order grouped by room, and a room has landed up to its oldest parcel', async () => {
+    await runInDurableObject(env.RELAYS.getByName(newId()), (_relay, state) => {
+      const store = new RelayStore(state.storage.sql)
+      const [a, b] = [newId(), newId()]
+      store.take(a, batch(1, 3), Date.now())
+      store.take(b, batch(1, 2), Date.now())
+      store.take(a, batch(3, 4), Date.now()) // seq 3 again (a lost answer): stored once
+      expect(store.held()).toBe(6)
+      expect(store.landing(a)).toEqual({ landedThrough: 0, setAside: 0 })
+      const load = store.load(4, 10)!
+      expect([...load.rooms].map(([room, b]) => [room, b.messages.map((m) => m.seq)])).toEqual([
+        [a, [1, 2, 3]],
+        [b, [1]],
+      ])
+      store.landed(load, a)
+      store.landed(load, b)
+      // a's 4 and b's 2 are still here: each room has landed below its oldest parcel.
+      expect(store.landing(a).landedThrough).toBe(3)
+      expect(store.landing(b).landedThrough).toBe(1)
+      const rest = store.load(10, 10)!
+      store.landed(rest, a)
+      store.setAside(rest, b, 409, 'seq collision', Date.now())
+      expect(store.landing(a)).toEqual({ landedThrough: 4, setAside: 0 })
+      expect(store.landing(b)).toEqual({ landedThrough: 2, setAside: 1 })
+      expect(store.held()).toBe(0)
+      expect(store.setAsideCount()).toBe(1)
+    })
+  })
+})
+
+describe('Relay Durable Object', () => {
+  it("ships many rooms' batches to the origin in one shipment, and tells each room how far it landed", async () => {
+    const relay = env.RELAYS.getByName(`relay-test-${newId()}`)
+    const rooms = Array.from({ length: 20 }, () => newId())
+    for (const room of rooms) {
+      expect(await relay.take(room, batch(1, 5))).toEqual({ landedThrough: 0, setAside: 0 })
+    }
+    expect((await relay.stats()).held).toBe(100)
+    expect(await runDurableObjectAlarm(relay)).toBe(true)
+    const stats = await relay.stats()
+    expect(stats).toMatchObject({ held: 0, shipments: 1, setAside: 0 })
+    for (const room of rooms) expect((await relay.landing(room)).landedThrough).toBe(5)
+    // The next hand-over's answer carries the landing too.
+    expect(await relay.take(rooms[0]!, batch(6, 6))).toEqual({ landedThrough: 5, setAside: 0 })
+  })
+})
