@@ -6,11 +6,21 @@ import { benchIngest } from './ingest'
 import { benchOrigin } from './origin'
 import { benchReadPath } from './read-path'
 import { benchSends } from './sends'
+import { benchSmallRooms, type SmallRoomsRow, sustained } from './small-rooms'
 import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
-// ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
-const sections = ['standins', 'read', 'origin', 'sends', 'fill', 'ingest', 'fanout'] as const
+// origin, small, sends, fill, ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
+const sections = [
+  'standins',
+  'read',
+  'origin',
+  'small',
+  'sends',
+  'fill',
+  'ingest',
+  'fanout',
+] as const
 const asked = process.argv.slice(2)
 for (const a of asked) {
   if (!(sections as readonly string[]).includes(a)) {
@@ -51,6 +61,37 @@ if (want('origin')) {
     if (r.failed > 0) problems.push(r.name)
   }
   console.log(`origin / Express (sum of rounds): ${origin.ratio.toFixed(2)}× req/s`)
+}
+
+if (want('small')) {
+  console.log('\nmany small rooms (rooms × members, one sender per room):')
+  const result = await benchSmallRooms()
+  console.log(
+    '\n| system | msgs/s offered | deliveries/s | p50 ms | p99 ms | lost | refused | CPU (share of a core) |\n|---|---|---|---|---|---|---|---|',
+  )
+  const all: SmallRoomsRow[] = [
+    ...result.plaza.rows,
+    ...result.ephemeral.rows,
+    ...result.persisted.rows,
+  ]
+  for (const r of all) {
+    const cpu = Object.entries(r.cpu)
+      .filter(([, v]) => v >= 0.01)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')
+    console.log(
+      `| ${r.system} | ${r.rate} | ${r.deliveriesPerSecond} | ${r.p50} | ${r.p99} | ${r.lost} | ${r.refused} | ${cpu} |`,
+    )
+  }
+  for (const note of [...result.plaza.notes, ...result.persisted.notes]) console.log(`- ${note}`)
+  const best = {
+    plaza: sustained(result.plaza.rows),
+    ephemeral: sustained(result.ephemeral.rows),
+    persisted: sustained(result.persisted.rows),
+  }
+  console.log(
+    `sustained (p99 < 200 ms, nothing lost): Plaza ${best.plaza} msgs/s; Socket.IO ephemeral ${best.ephemeral}; Socket.IO persisted ${best.persisted}`,
+  )
 }
 
 if (want('sends')) {

@@ -57,6 +57,10 @@ export async function startMiniflareEdge(options: {
     port: options.port ?? 0,
     cf: false,
     durableObjectsPersist: options.persistTo ?? false,
+    // PLAZA_INSPECTOR_PORT=9229: attach Chrome DevTools (or a CPU profiler) to the edge's isolate.
+    ...(process.env.PLAZA_INSPECTOR_PORT
+      ? { inspectorPort: Number(process.env.PLAZA_INSPECTOR_PORT) }
+      : {}),
   } as ConstructorParameters<typeof Miniflare>[0])
   const url = (await mf.ready).toString().replace(/\/$/, '')
   return { url, mf, close: () => mf.dispose() }

@@ -37,6 +37,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
   /** Shipments sent since this instance started (stats). */
   private shipments = 0
   private notBefore = 0
+  private forgotAt = 0
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -125,7 +126,10 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     }
     this.attempt = 0
     this.notBefore = 0
-    this.store.forgetIdle(Date.now())
+    if (Date.now() - this.forgotAt > 3_600_000) {
+      this.forgotAt = Date.now()
+      this.store.forgetIdle(this.forgotAt)
+    }
     return true
   }
 

@@ -21,7 +21,20 @@ export interface Load {
  * room's in seq order), read markers, and per room how far it has handed over and how many
  * of its messages the origin refused for good. Synchronous, like the room's store.
  */
+/** Per room, in memory: its oldest parcel here (null: none), what it handed over, what was set aside. */
+interface Ledger {
+  lo: number | null
+  taken: number
+  setAside: number
+}
+const MAX_LEDGERS = 100_000
+
 export class RelayStore {
+  /** Parcels held (kept in memory: a count(*) per hand-over would scan the table). */
+  private heldCount: number
+  /** Answers `landing` without a statement per hand-over; rebuilt from storage after a restart. */
+  private readonly ledgers = new Map<string, Ledger>()
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS parcels (
       n INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
@@ -36,20 +49,33 @@ export class RelayStore {
       room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, author TEXT NOT NULL,
       client_msg_id TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
       reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (room, seq))`)
+    this.heldCount = this.count()
+  }
+
+  private count(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parcels').one().n
   }
 
   held(): number {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parcels').one().n
+    // Recounted once after a shipment's deletions, not per room.
+    if (this.heldCount < 0) this.heldCount = this.count()
+    return this.heldCount
   }
 
   /** A room's batch, taken over: a batch handed over twice (a lost answer) is stored once. */
   take(room: string, batch: IngestBody, now: number): void {
+    this.held()
+    const ledger = this.ledger(room)
     for (const m of batch.messages) {
-      this.sql.exec(
+      const written = this.sql.exec(
         `INSERT OR IGNORE INTO parcels (room, seq, id, author, client_msg_id, body, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
         ...[room, m.seq, m.id, m.author, m.clientMsgId, m.body, m.createdAt],
-      )
+      ).rowsWritten
+      if (written > 0) {
+        this.heldCount += 1
+        ledger.lo = Math.min(ledger.lo ?? m.seq, m.seq)
+      }
     }
     for (const r of batch.reads) {
       this.sql.exec(
@@ -59,6 +85,7 @@ export class RelayStore {
       )
     }
     const last = batch.messages.at(-1)?.seq ?? 0
+    ledger.taken = Math.max(ledger.taken, last)
     this.sql.exec(
       `INSERT INTO rooms (room, taken_through, at) VALUES (?, ?, ?)
        ON CONFLICT (room) DO UPDATE SET taken_through = max(taken_through, excluded.taken_through), at = excluded.at`,
@@ -71,20 +98,24 @@ export class RelayStore {
    * (a room hands over in seq order), or all it handed over when none is left.
    */
   landing(room: string): Landing {
-    const [held] = this.sql
-      .exec<{ lo: number | null }>('SELECT min(seq) AS lo FROM parcels WHERE room = ?', room)
-      .toArray()
-    const [known] = this.sql
-      .exec<{ taken_through: number; set_aside: number }>(
-        'SELECT taken_through, set_aside FROM rooms WHERE room = ?',
+    const { lo, taken, setAside } = this.ledger(room)
+    return { landedThrough: lo !== null ? lo - 1 : taken, setAside }
+  }
+
+  private ledger(room: string): Ledger {
+    let ledger = this.ledgers.get(room)
+    if (ledger) return ledger
+    const [row] = this.sql
+      .exec<{ lo: number | null; taken_through: number; set_aside: number }>(
+        `SELECT (SELECT min(seq) FROM parcels WHERE room = ?1) AS lo, taken_through, set_aside
+         FROM rooms WHERE room = ?1`,
         room,
       )
       .toArray()
-    const lo = held?.lo ?? null
-    return {
-      landedThrough: lo !== null ? lo - 1 : (known?.taken_through ?? 0),
-      setAside: known?.set_aside ?? 0,
-    }
+    ledger = { lo: row?.lo ?? null, taken: row?.taken_through ?? 0, setAside: row?.set_aside ?? 0 }
+    this.ledgers.set(room, ledger)
+    if (this.ledgers.size > MAX_LEDGERS) this.ledgers.delete(this.ledgers.keys().next().value!)
+    return ledger
   }
 
   /** The oldest `limit` parcels and up to `maxReads` read markers, grouped by room. */
@@ -117,6 +148,12 @@ export class RelayStore {
   /** A room's part of a load reached MySQL: its parcels go, its markers too unless they moved on. */
   landed(load: Load, room: string): void {
     this.sql.exec('DELETE FROM parcels WHERE room = ? AND n <= ?', room, load.throughN)
+    this.heldCount = -1
+    // A room hands over in seq order: what it has here now starts after this load's part.
+    const ledger = this.ledger(room)
+    const shipped = load.rooms.get(room)?.messages.at(-1)?.seq ?? 0
+    if (ledger.lo !== null && ledger.lo <= shipped)
+      ledger.lo = ledger.taken > shipped ? shipped + 1 : null
     for (const r of load.rooms.get(room)?.reads ?? []) {
       this.sql.exec(
         'DELETE FROM reads WHERE room = ? AND user = ? AND seq = ?',
@@ -129,6 +166,7 @@ export class RelayStore {
 
   /** The origin refused a room's part for good: kept for an operator, counted for the room. */
   setAside(load: Load, room: string, status: number, reason: string, now: number): number {
+    const ledger = this.ledger(room)
     const { moved } = this.sql
       .exec<{ moved: number }>(
         'SELECT count(*) AS moved FROM parcels WHERE room = ? AND n <= ?',
@@ -143,6 +181,7 @@ export class RelayStore {
       ...[status, reason, now, room, load.throughN],
     )
     this.sql.exec('UPDATE rooms SET set_aside = set_aside + ? WHERE room = ?', moved, room)
+    ledger.setAside += moved
     this.landed(load, room)
     return moved
   }
@@ -153,6 +192,7 @@ export class RelayStore {
 
   /** Forgets rooms idle for a day with nothing held (their landing is all they handed over). */
   forgetIdle(now: number): void {
+    this.ledgers.clear()
     this.sql.exec(
       'DELETE FROM rooms WHERE at < ? AND room NOT IN (SELECT DISTINCT room FROM parcels)',
       now - 24 * 3600 * 1000,

@@ -15,10 +15,20 @@ function courierOf(
   config: EdgeConfig,
   roomId: () => string,
 ): Courier {
-  const relay = () => relays.getByName(relayFor(roomId(), config.RELAY_COUNT))
+  // One stub, reused; a call that fails may have broken it, so the next gets a new one.
+  let stub: DurableObjectStub<Relay> | undefined
+  const call = async <T>(use: (relay: DurableObjectStub<Relay>) => Promise<T>): Promise<T> => {
+    stub ??= relays.getByName(relayFor(roomId(), config.RELAY_COUNT))
+    try {
+      return await use(stub)
+    } catch (err) {
+      stub = undefined
+      throw err
+    }
+  }
   return {
-    take: (batch) => relay().take(roomId(), batch),
-    landing: () => relay().landing(roomId()),
+    take: (batch) => call((relay) => relay.take(roomId(), batch)),
+    landing: () => call((relay) => relay.landing(roomId())),
   }
 }
 
@@ -56,6 +66,7 @@ export function assemble(
       safetyMs: config.ROOM_SHIP_SAFETY_MS,
       maxBackoffMs: config.ROOM_SHIP_MAX_BACKOFF_MS,
       window: config.ROOM_WINDOW,
+      pruneEvery: 64,
     },
     {
       shipFailed: ({ attempt, retryInMs, error }) =>

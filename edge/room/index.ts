@@ -16,7 +16,7 @@ import { nextExpiryCheck } from './alarm'
 import { assemble } from './assemble'
 import type { RoomHistory, SendResult } from './contract'
 import type { FanOut } from './fanout'
-import { fitsIn, readFrame } from './frames'
+import { readFrame } from './frames'
 import { accepted, roomHeaders } from './headers'
 import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
@@ -265,24 +265,29 @@ export class Room extends DurableObject<Record<string, unknown>> {
     }
   }
 
-  /** Checks, dedupes, numbers, stores and broadcasts one message. */
+  /**
+   * Checks, dedupes, numbers, stores and broadcasts one message. A retried clientMsgId
+   * gets its original ack, even when the send itself would now be refused.
+   */
   private accept(user: PresenceUser, clientMsgId: string, body: string): SendResult {
-    const previous = this.store.previousAck(user.id, clientMsgId)
-    if (previous && fitsIn(body, this.config.ROOM_MAX_BODY_BYTES)) {
-      return { ok: true, ack: { clientMsgId, ...previous } }
+    const original = () => {
+      const previous = this.store.previousAck(user.id, clientMsgId)
+      return previous && { ok: true as const, ack: { clientMsgId, ...previous } }
     }
     const refused = refusal(this.config, body, {
       userBudget: () => this.sockets.takeUserSend(user.id, ...userSendRate(this.config)),
       outboxSize: this.outbox.size,
     })
-    if (refused) return refused
-    const stored = this.store.append({
+    if (refused) return (refused.code !== 'payload_too_large' && original()) || refused
+    const appended = this.store.append({
       id: newId(),
       author: user.id,
       clientMsgId,
       body,
       createdAt: Date.now(),
     })
+    if ('previous' in appended) return { ok: true, ack: { clientMsgId, ...appended.previous } }
+    const { stored } = appended
     this.outbox.added()
     this.fanout.broadcast(toFrame(stored))
     return { ok: true, ack: { clientMsgId, seq: stored.seq, id: stored.id } }

@@ -14,7 +14,12 @@ export interface OutboxOptions {
   maxBackoffMs: number
   /** Landed messages kept for replay. */
   window: number
+  /** Prune once this many more messages have landed (a DELETE per hand-over would be waste). */
+  pruneEvery: number
 }
+
+/** Landing checks in a row without progress before the room hands everything over again. */
+const RESHIP_AFTER_IDLE_CHECKS = 6
 
 /** What the relay says about a room's messages. */
 export interface Landing {
@@ -59,6 +64,8 @@ export class RoomOutbox {
   private notBefore = 0
   /** Landing checks in a row that found no progress: they space out. */
   private idleChecks = 0
+  /** `landedThrough` at the last prune. */
+  private prunedAt = 0
   /** The safety alarm this instance knows to be pending. */
   private alarmAt = 0
   /** Messages acked and not yet in MySQL; the room refuses sends while this is at its limit. */
@@ -144,7 +151,7 @@ export class RoomOutbox {
       this.retryLater(error)
       return 'failed'
     }
-    if (rows.length) this.store.markShipped(rows[0]!.seq, rows.at(-1)!.seq)
+    if (rows.length) this.store.markShipped(rows.at(-1)!.seq)
     this.store.clearReads(reads)
     if (this.store.counter('shipAttempt')) this.store.setCounter('shipAttempt', 0)
     this.notBefore = 0
@@ -154,6 +161,9 @@ export class RoomOutbox {
     else if (this.size > 0) {
       // Landed messages are learnt from later hand-overs, or by asking: sooner while they move.
       this.idleChecks = this.size < before || rows.length ? 0 : this.idleChecks + 1
+      // A relay that lost track (its storage reset) would leave them unlanded forever: after
+      // a while without progress, hand them over again — the relay and the ingest dedupe.
+      if (this.idleChecks === RESHIP_AFTER_IDLE_CHECKS) this.store.reshipUnlanded()
       const wait = Math.min(this.options.maxBackoffMs, this.options.checkMs * 2 ** this.idleChecks)
       this.schedule(wait)
     }
@@ -162,8 +172,12 @@ export class RoomOutbox {
 
   private land(landing: Landing): void {
     this.store.recordLanding(landing)
-    this.store.prune(this.options.window, Date.now())
-    this.size = this.store.seq - this.store.landedThrough()
+    const landed = this.store.landedThrough()
+    if (landed - this.prunedAt >= this.options.pruneEvery) {
+      this.prunedAt = landed
+      this.store.prune(this.options.window, Date.now())
+    }
+    this.size = this.store.seq - landed
   }
 
   private retryLater(error: unknown): void {

@@ -16,39 +16,57 @@ const MESSAGE_COLUMNS =
   'seq, id, author, client_msg_id AS clientMsgId, body, created_at AS createdAt'
 
 /**
- * The room's SQLite storage: its messages (the outbox is those not yet shipped to the
- * relay; shipped ones stay until they have landed in MySQL, and the newest as the replay
- * window), the acks of recent sends (clientMsgId dedupe),
+ * The room's SQLite storage: its messages (acked ones stay until they have landed in
+ * MySQL, the newest as the replay window), the acks of recent sends (clientMsgId dedupe),
  * read markers waiting to ship, and a little bookkeeping. Every method is synchronous:
  * within one event the writes commit together, before any output leaves the room.
+ *
+ * Each statement costs a crossing into SQLite, so what the room reads on every send or
+ * hand-over is kept in memory as well: the counters, the messages not yet handed to the
+ * relay, whether read markers wait. Storage stays the truth; memory is rebuilt from it
+ * when the object wakes.
  */
 export class RoomStore {
   /** The last seq handed out: the room's gapless numbering continues from here. */
   seq: number
+  private readonly counters = new Map<Counter, number>()
+  /** Handed to the relay through here (memory only: after a wake the relay gets them again, and dedupes). */
+  private shippedThrough: number
+  /** Messages appended since the last hand-over, oldest first (when contiguous with `shippedThrough`). */
+  private fresh: StoredMessage[] = []
+  private readsWaiting = true
+  private sentPrunedAt = 0
+  /** The latest landing the relay reported (see `recordLanding`). */
+  private landed = 0
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS messages (
       seq INTEGER PRIMARY KEY, id TEXT NOT NULL, author TEXT NOT NULL, client_msg_id TEXT,
-      body TEXT NOT NULL, created_at INTEGER NOT NULL, shipped INTEGER NOT NULL DEFAULT 0)`)
-    sql.exec(`CREATE INDEX IF NOT EXISTS messages_outbox ON messages (shipped, seq)`)
+      body TEXT NOT NULL, created_at INTEGER NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS sent (
       author TEXT NOT NULL, client_msg_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
       at INTEGER NOT NULL, PRIMARY KEY (author, client_msg_id))`)
     sql.exec(`CREATE INDEX IF NOT EXISTS sent_at ON sent (at)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS departures (user TEXT PRIMARY KEY, at INTEGER NOT NULL)`)
-    this.seq = this.counter('seq')
+    for (const row of sql.exec<{ key: string; value: string }>('SELECT key, value FROM meta')) {
+      this.counters.set(row.key as Counter, Number(row.value))
+    }
+    // The newest message is never pruned, so the numbering lives in the messages themselves
+    // (no counter write per send); `meta.seq` is what rooms stored before.
+    const { top } = sql.exec<{ top: number | null }>('SELECT max(seq) AS top FROM messages').one()
+    this.seq = Math.max(top ?? 0, this.counter('seq'))
+    this.shippedThrough = this.landedThrough()
   }
 
   counter(key: Counter): number {
-    const [row] = this.sql
-      .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
-      .toArray()
-    return Number(row?.value ?? 0)
+    return this.counters.get(key) ?? 0
   }
 
   setCounter(key: Counter, value: number): void {
+    if (this.counters.get(key) === value) return
+    this.counters.set(key, value)
     this.sql.exec(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       key,
@@ -67,29 +85,36 @@ export class RoomStore {
       .toArray()[0]
   }
 
-  /** Numbers a new message `seq + 1` and stores it, with its ack for retries. */
-  append(message: Omit<StoredMessage, 'seq'>): StoredMessage {
+  /**
+   * Numbers a new message `seq + 1` and stores it, with its ack for retries — unless its
+   * author already sent this clientMsgId: then nothing is written and the original ack
+   * comes back. The dedupe is the insert itself (no lookup first): two statements a send.
+   */
+  append(
+    message: Omit<StoredMessage, 'seq'>,
+  ): { stored: StoredMessage } | { previous: { seq: number; id: string } } {
     const stored: StoredMessage = { ...message, seq: this.seq + 1 }
     const { seq, id, author, clientMsgId, body, createdAt } = stored
+    if (clientMsgId) {
+      const claimed = this.sql.exec(
+        'INSERT INTO sent (author, client_msg_id, seq, id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        ...[author, clientMsgId, seq, id, createdAt],
+      ).rowsWritten
+      const previous = claimed ? undefined : this.previousAck(author, clientMsgId)
+      if (previous) return { previous }
+    }
     this.sql.exec(
       'INSERT INTO messages (seq, id, author, client_msg_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ...[seq, id, author, clientMsgId, body, createdAt],
     )
-    if (clientMsgId) {
-      this.sql.exec(
-        'INSERT INTO sent (author, client_msg_id, seq, id, at) VALUES (?, ?, ?, ?, ?)',
-        ...[author, clientMsgId, seq, id, createdAt],
-      )
-    }
-    this.setCounter('seq', seq)
     this.seq = seq
-    return stored
+    if (this.fresh.length || this.shippedThrough === seq - 1) this.fresh.push(stored)
+    return { stored }
   }
 
+  /** Messages not yet handed to the relay. */
   countUnshipped(): number {
-    return this.sql
-      .exec<{ n: number }>('SELECT count(*) AS n FROM messages WHERE shipped = 0')
-      .one().n
+    return this.seq - this.shippedThrough
   }
 
   /** The oldest seq the room still holds (everything below it is in MySQL). */
@@ -100,13 +125,16 @@ export class RoomStore {
 
   /** The highest seq such that it and everything below it has reached MySQL. */
   landedThrough(): number {
-    return Math.min(this.counter('landed'), this.seq)
+    return Math.min(Math.max(this.landed, this.counter('landed')), this.seq)
   }
 
-  /** What the relay said: landings only move forward. */
+  /**
+   * What the relay said: landings only move forward. Kept in memory, and written to
+   * storage only when the room prunes: a stale, lower value after a wake is safe (the room
+   * holds and hands over a little more than it must, and caches a little less).
+   */
   recordLanding(landing: { landedThrough: number; setAside: number }): void {
-    const landed = Math.min(landing.landedThrough, this.seq)
-    if (landed > this.counter('landed')) this.setCounter('landed', landed)
+    this.landed = Math.max(this.landed, Math.min(landing.landedThrough, this.seq))
     if (landing.setAside > this.counter('setAside')) this.setCounter('setAside', landing.setAside)
   }
 
@@ -125,28 +153,42 @@ export class RoomStore {
     return forward ? rows : rows.reverse()
   }
 
-  /** The oldest `limit` messages not yet shipped, in seq order. */
+  /** The oldest `limit` messages not yet handed to the relay, in seq order. */
   unshipped(limit: number): StoredMessage[] {
+    if (this.fresh[0]?.seq === this.shippedThrough + 1) return this.fresh.slice(0, limit)
+    if (this.shippedThrough >= this.seq) return []
     return this.sql
       .exec<Row>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE shipped = 0 ORDER BY seq LIMIT ?`,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
+        this.shippedThrough,
         limit,
       )
       .toArray()
   }
 
-  markShipped(fromSeq: number, toSeq: number): void {
-    this.sql.exec('UPDATE messages SET shipped = 1 WHERE seq BETWEEN ? AND ?', fromSeq, toSeq)
+  /** The relay has everything through `toSeq`. */
+  markShipped(toSeq: number): void {
+    this.shippedThrough = Math.max(this.shippedThrough, toSeq)
+    while (this.fresh.length && this.fresh[0]!.seq <= this.shippedThrough) this.fresh.shift()
+  }
+
+  /** Hand everything not landed over again (the relay may have lost track; it dedupes). */
+  reshipUnlanded(): void {
+    this.shippedThrough = this.landedThrough()
+    this.fresh = []
   }
 
   /**
    * Keeps `window` messages for replay and drops older ones that have landed in MySQL —
    * never one at or above a message that has not, so what the room holds is one
-   * contiguous range ending at `seq`. Forgets acks older than a day.
+   * contiguous range ending at `seq`. Forgets acks older than a day (checked once a minute).
    */
   prune(window: number, now: number): void {
+    this.setCounter('landed', this.landedThrough())
     const keepFrom = Math.min(this.seq - window, this.landedThrough())
-    this.sql.exec('DELETE FROM messages WHERE shipped = 1 AND seq <= ?', keepFrom)
+    this.sql.exec('DELETE FROM messages WHERE seq <= ?', keepFrom)
+    if (now - this.sentPrunedAt < 60_000) return
+    this.sentPrunedAt = now
     this.sql.exec('DELETE FROM sent WHERE at < ?', now - SENT_RETENTION_MS)
   }
 
@@ -171,6 +213,7 @@ export class RoomStore {
 
   /** Moves a user's read marker forward (never back); it ships with the next batch. */
   recordRead(user: string, seq: number): void {
+    this.readsWaiting = true
     this.sql.exec(
       'INSERT INTO reads (user, seq) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET seq = max(seq, excluded.seq)',
       user,
@@ -180,9 +223,12 @@ export class RoomStore {
 
   /** Read markers waiting to ship, at most `limit` (one shipment's bound). */
   readMarkers(limit = Number.MAX_SAFE_INTEGER): ReadMarker[] {
-    return this.sql
+    if (!this.readsWaiting) return []
+    const markers = this.sql
       .exec<{ user: string; seq: number }>('SELECT user, seq FROM reads LIMIT ?', limit)
       .toArray()
+    if (!markers.length) this.readsWaiting = false
+    return markers
   }
 
   /** Drops shipped markers; one that moved on while shipping stays for the next batch. */

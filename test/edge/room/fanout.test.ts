@@ -51,7 +51,7 @@ describe('FanOut', () => {
   it('replays in seq order from the window, a gap first for what it no longer holds, up to what was broadcast', async () => {
     await withRoomStorage(async (_storage, store) => {
       appendMany(store, 1205)
-      store.markShipped(1, 1205)
+      store.markShipped(1205)
       store.recordLanding({ landedThrough: 1205, setAside: 0 })
       store.prune(1000, Date.now()) // holds 206..1205
       const peer = recorder()

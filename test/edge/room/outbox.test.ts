@@ -13,6 +13,7 @@ const options: OutboxOptions = {
   safetyMs: 60_000,
   maxBackoffMs: 30_000,
   window: 2,
+  pruneEvery: 1,
 }
 
 /**

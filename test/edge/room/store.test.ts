@@ -16,8 +16,27 @@ describe('RoomStore', () => {
   it('remembers the ack of each (author, clientMsgId), so a retried send gets the original', async () => {
     await withRoomStorage((_storage, store) => {
       const author = newId()
-      const m = store.append({ id: newId(), author, clientMsgId: 'x', body: 'hi', createdAt: 1 })
+      const first = store.append({
+        id: newId(),
+        author,
+        clientMsgId: 'x',
+        body: 'hi',
+        createdAt: 1,
+      })
+      if (!('stored' in first)) throw new Error('the first send must be stored')
+      const m = first.stored
       expect(store.previousAck(author, 'x')).toEqual({ seq: m.seq, id: m.id })
+      // Sent again: nothing new is numbered or stored, the original ack comes back.
+      const again = store.append({
+        id: newId(),
+        author,
+        clientMsgId: 'x',
+        body: 'hi',
+        createdAt: 2,
+      })
+      expect(again).toEqual({ previous: { seq: m.seq, id: m.id } })
+      expect(store.seq).toBe(m.seq)
+      expect(store.range({ after: 0, limit: 10 })).toHaveLength(1)
       expect(store.previousAck(newId(), 'x')).toBeUndefined()
       expect(store.previousAck(author, 'y')).toBeUndefined()
     })
@@ -36,13 +55,13 @@ describe('RoomStore', () => {
   it('prunes landed messages beyond the window, never one that has not landed in MySQL', async () => {
     await withRoomStorage((_storage, store) => {
       appendMany(store, 10)
-      store.markShipped(1, 8) // handed to the relay…
+      store.markShipped(8) // handed to the relay…
       store.recordLanding({ landedThrough: 3, setAside: 0 }) // …and only 1..3 are in MySQL
       store.prune(2, Date.now())
       // 1..3 are beyond the window of 2 and landed: gone. 4..8 wait at the relay: kept.
       expect(store.lowestHeld()).toBe(4)
       expect(store.range({ after: 0, limit: 20 }).map((m) => m.seq)).toEqual([4, 5, 6, 7, 8, 9, 10])
-      store.markShipped(9, 10)
+      store.markShipped(10)
       store.recordLanding({ landedThrough: 10, setAside: 0 })
       store.prune(2, Date.now())
       expect(store.lowestHeld()).toBe(9)

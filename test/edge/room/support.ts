@@ -17,14 +17,15 @@ export function withRoomStorage<T>(
 export function appendMany(store: RoomStore, n: number, author = newId()): number[] {
   const seqs: number[] = []
   for (let i = 0; i < n; i++) {
-    const m = store.append({
+    const appended = store.append({
       id: newId(),
       author,
       clientMsgId: `c-${store.seq + 1}`,
       body: `m${store.seq + 1}`,
       createdAt: Date.now(),
     })
-    seqs.push(m.seq)
+    if (!('stored' in appended)) throw new Error('appendMany: a clientMsgId was reused')
+    seqs.push(appended.stored.seq)
   }
   return seqs
 }

@@ -22,4 +22,14 @@ describe('newId', () => {
       expect(gap > 1000n || gap < -1000n).toBe(true)
     }
   })
+
+  it('draws every random character evenly from the 32 (no bias from the pooled bytes)', () => {
+    const counts = new Map<string, number>()
+    for (let i = 0; i < 10_000; i++) {
+      for (const ch of newId().slice(10)) counts.set(ch, (counts.get(ch) ?? 0) + 1)
+    }
+    expect(counts.size).toBe(32)
+    const expected = (10_000 * 16) / 32
+    for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.05)
+  })
 })
