@@ -7,8 +7,8 @@ import { benchDatabaseUrl, benchRoom, benchUser, openRoomSocket, startRoomStack 
 /**
  * Ingest: messages persisted per second into MariaDB. The room's outbox is filled while
  * the origin is stopped, then the origin comes back and the drain is timed from the first
- * stored row to the last. Batched (ROOM_SHIP_BATCH 500: one signed POST, one multi-row
- * INSERT per batch) vs the naive design through the same path (ROOM_SHIP_BATCH 1: one
+ * stored row to the last. Batched (ROOM_SHIP_BATCH and RELAY_BATCH 500: one signed POST, one multi-row
+ * INSERT per batch) vs the naive design through the same path (both 1: one
  * POST and one INSERT per message), plus the database's own floor for one INSERT per
  * message from Node (mysql2, autocommit) for reference.
  */
@@ -50,7 +50,10 @@ async function fill(ws: WebSocket, count: number): Promise<void> {
 
 async function drainRate(name: string, batch: number, count: number): Promise<IngestRow> {
   const stack = await startRoomStack({
+    // The shipment size is the relay's now; the room hands over in batches of the same size.
     ROOM_SHIP_BATCH: String(batch),
+    RELAY_BATCH: String(batch),
+    RELAY_GATHER_MS: '0',
     ROOM_SHIP_DELAY_MS: '0',
     ROOM_SHIP_MAX_BACKOFF_MS: '100',
     ROOM_OUTBOX_LIMIT: String(count + 1000),

@@ -66,7 +66,8 @@ export function assemble(
       safetyMs: config.ROOM_SHIP_SAFETY_MS,
       maxBackoffMs: config.ROOM_SHIP_MAX_BACKOFF_MS,
       window: config.ROOM_WINDOW,
-      pruneEvery: 64,
+      // Pruning lags by at most this much (a small window keeps its promise).
+      pruneEvery: Math.min(64, config.ROOM_WINDOW),
     },
     {
       shipFailed: ({ attempt, retryInMs, error }) =>
