@@ -19,9 +19,10 @@ export interface SendRow {
 async function socketSends(
   sockets: WebSocket[],
   inFlight: number,
-): Promise<{ acked: number; refused: number; latencies: number[] }> {
+): Promise<{ acked: number; refused: number; codes: Map<string, number>; latencies: number[] }> {
   let acked = 0
   let refused = 0
+  const codes = new Map<string, number>()
   const latencies: number[] = []
   const until = Date.now() + seconds * 1000
   let n = 0
@@ -50,7 +51,10 @@ async function socketSends(
               if (f.type === 'ack') {
                 acked++
                 latencies.push(performance.now() - (sentAt.get(f.clientMsgId) ?? 0))
-              } else refused++
+              } else {
+                refused++
+                codes.set(f.code, (codes.get(f.code) ?? 0) + 1)
+              }
               sentAt.delete(f.clientMsgId)
             }
             pump()
@@ -59,7 +63,7 @@ async function socketSends(
         }),
     ),
   )
-  return { acked, refused, latencies }
+  return { acked, refused, codes, latencies }
 }
 
 /**
@@ -88,7 +92,8 @@ export async function benchSends(): Promise<SendRow[]> {
       refused: ws.refused,
       cpuMsPerSend: Math.round((cpuWs * 1000 * 1000) / Math.max(1, ws.acked)) / 1000,
     })
-    console.log(`${rows[0]!.sendsPerSec}/s, ${ws.refused} refused`)
+    const why = [...ws.codes].map(([code, n]) => `${n} ${code}`).join(', ')
+    console.log(`${rows[0]!.sendsPerSec}/s, ${ws.refused} refused${why ? ` (${why})` : ''}`)
 
     process.stdout.write(`  HTTP sends (${connections} connections)… `)
     let k = 0

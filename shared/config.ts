@@ -155,6 +155,8 @@ export const edgeConfigSchema = z.object({
   RELAY_GATHER_MS: z.coerce.number().int().min(0).default(200),
   /** Messages per shipment from a relay to the origin, all rooms together. */
   RELAY_BATCH: positiveInt.max(INGEST_MAX_ITEMS).default(2_000),
+  /** Shipments one relay has in flight at once while it drains a backlog. */
+  RELAY_SHIP_CONCURRENCY: positiveInt.default(2),
   /** Messages one relay holds at most; past it, rooms keep theirs (and their own bound applies). */
   RELAY_MAX_HELD: positiveInt.default(500_000),
   /**

@@ -31,8 +31,10 @@ export class Relay extends DurableObject<Record<string, unknown>> {
   private readonly ship: (
     rooms: Map<string, IngestBody>,
   ) => ReturnType<ReturnType<typeof shipToOrigin>>
-  private scheduled = false
-  private urgent = false
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private timerAt = 0
+  private safetyAt = 0
+  private running: Promise<void> | undefined
   private attempt = 0
   /** Shipments sent since this instance started (stats). */
   private shipments = 0
@@ -51,7 +53,8 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     const held = this.store.held()
     if (held + batch.messages.length > this.config.RELAY_MAX_HELD) throw new RelayFull(held)
     this.store.take(roomId, batch, Date.now())
-    await this.schedule(held + batch.messages.length >= this.config.RELAY_BATCH)
+    const full = this.store.held() >= this.config.RELAY_BATCH
+    this.schedule(full ? 0 : this.config.RELAY_GATHER_MS)
     return this.store.landing(roomId)
   }
 
@@ -69,35 +72,78 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     }
   }
 
-  /** Ships after the gathering window, or at once when a full shipment is waiting. */
-  private async schedule(full: boolean): Promise<void> {
-    if (Date.now() < this.notBefore) return
-    if (full && !this.urgent) {
-      this.urgent = this.scheduled = true
-      await this.ctx.storage.setAlarm(Date.now())
-    } else if (!this.scheduled) {
-      this.scheduled = true
-      await this.ctx.storage.setAlarm(Date.now() + this.config.RELAY_GATHER_MS)
+  /**
+   * Ships after `delay` (the earlier request wins) on a timer — local alarms fire late
+   * under load, and a storage write per schedule is waste — with one alarm as the safety
+   * net should the object be evicted with parcels on hand.
+   */
+  private schedule(delay: number): void {
+    const at = Math.max(Date.now() + delay, this.notBefore)
+    if (this.timer === undefined || at < this.timerAt) {
+      clearTimeout(this.timer)
+      this.timerAt = at
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        void this.dispatch()
+      }, at - Date.now())
+    }
+    if (this.safetyAt < Date.now()) {
+      this.safetyAt = Date.now() + this.config.ROOM_SHIP_SAFETY_MS
+      void this.ctx.storage.setAlarm(this.safetyAt)
     }
   }
 
   override async alarm(): Promise<void> {
-    this.scheduled = this.urgent = false
-    if (Date.now() < this.notBefore) return this.ctx.storage.setAlarm(this.notBefore)
+    this.safetyAt = 0
+    await this.dispatch()
+    if (this.store.held()) this.schedule(this.config.RELAY_GATHER_MS)
+  }
+
+  /** Ships while a full shipment waits (5 s at most in one go); one dispatch at a time. */
+  private dispatch(): Promise<void> {
+    this.running ??= this.shipWhileFull().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  private async shipWhileFull(): Promise<void> {
     const until = Date.now() + 5_000
     for (;;) {
-      const load = this.store.load(this.config.RELAY_BATCH, INGEST_MAX_ITEMS)
-      if (!load) return
-      if (!(await this.shipLoad(load))) return
+      if (Date.now() < this.notBefore) return this.schedule(this.notBefore - Date.now())
+      const loads = this.nextLoads()
+      if (!loads.length) return
+      const landed = await Promise.all(loads.map((load) => this.shipLoad(load)))
+      if (landed.includes(false)) return
       if (!this.store.load(1, 1)) return
-      const held = this.store.held()
       // A backlog ships on; a few stragglers wait for the next window to gather company.
-      if (held < this.config.RELAY_BATCH || Date.now() > until) {
-        this.scheduled = true
-        const wait = held < this.config.RELAY_BATCH ? this.config.RELAY_GATHER_MS : 0
-        return this.ctx.storage.setAlarm(Date.now() + wait)
-      }
+      if (this.store.held() < this.config.RELAY_BATCH)
+        return this.schedule(this.config.RELAY_GATHER_MS)
+      if (Date.now() > until) return this.schedule(0)
     }
+  }
+
+  /**
+   * Up to RELAY_SHIP_CONCURRENCY shipments of consecutive parcels (a second only behind a
+   * full first); read markers ride the first. The ingest is idempotent and a room's
+   * landing is read from what is left, so their order does not matter.
+   */
+  private nextLoads(): Load[] {
+    const loads: Load[] = []
+    let afterN = 0
+    while (loads.length < this.config.RELAY_SHIP_CONCURRENCY) {
+      const load = this.store.load(
+        this.config.RELAY_BATCH,
+        loads.length ? 0 : INGEST_MAX_ITEMS,
+        afterN,
+      )
+      if (!load) break
+      loads.push(load)
+      afterN = load.throughN
+      const messages = [...load.rooms.values()].reduce((n, b) => n + b.messages.length, 0)
+      if (messages < this.config.RELAY_BATCH) break
+    }
+    return loads
   }
 
   /** One shipment: true when it landed (or was refused for good), false to retry later. */
@@ -153,7 +199,6 @@ export class Relay extends DurableObject<Record<string, unknown>> {
       ...errorFields(error),
     })
     this.notBefore = Date.now() + retryInMs
-    this.scheduled = true
-    await this.ctx.storage.setAlarm(this.notBefore)
+    this.schedule(retryInMs)
   }
 }

@@ -9,9 +9,10 @@ export interface Landing {
   setAside: number
 }
 
-/** One shipment: a prefix of the parcels in arrival order, grouped by room. */
+/** One shipment: a run of parcels in arrival order, grouped by room. */
 export interface Load {
-  /** The highest arrival number in it: every parcel at or below it is in this load. */
+  /** Every parcel with an arrival number above `afterN` and up to `throughN` is in this load. */
+  afterN: number
   throughN: number
   rooms: Map<string, IngestBody>
 }
@@ -118,12 +119,13 @@ export class RelayStore {
     return ledger
   }
 
-  /** The oldest `limit` parcels and up to `maxReads` read markers, grouped by room. */
-  load(limit: number, maxReads: number): Load | null {
+  /** The oldest `limit` parcels after `afterN`, and up to `maxReads` read markers, grouped by room. */
+  load(limit: number, maxReads: number, afterN = 0): Load | null {
     const parcels = this.sql
       .exec<ParcelRow>(
         `SELECT n, room, seq, id, author, client_msg_id AS clientMsgId, body, created_at AS createdAt
-         FROM parcels ORDER BY n LIMIT ?`,
+         FROM parcels WHERE n > ? ORDER BY n LIMIT ?`,
+        afterN,
         limit,
       )
       .toArray()
@@ -142,18 +144,16 @@ export class RelayStore {
     }
     for (const { n: _n, room, ...m } of parcels) of(room).messages.push(m)
     for (const { room, user, seq } of reads) of(room).reads.push({ user, seq })
-    return { throughN: parcels.at(-1)?.n ?? 0, rooms }
+    return { afterN, throughN: parcels.at(-1)?.n ?? afterN, rooms }
   }
 
   /** A room's part of a load reached MySQL: its parcels go, its markers too unless they moved on. */
   landed(load: Load, room: string): void {
-    this.sql.exec('DELETE FROM parcels WHERE room = ? AND n <= ?', room, load.throughN)
+    this.sql.exec(
+      'DELETE FROM parcels WHERE room = ? AND n > ? AND n <= ?',
+      ...[room, load.afterN, load.throughN],
+    )
     this.heldCount = -1
-    // A room hands over in seq order: what it has here now starts after this load's part.
-    const ledger = this.ledger(room)
-    const shipped = load.rooms.get(room)?.messages.at(-1)?.seq ?? 0
-    if (ledger.lo !== null && ledger.lo <= shipped)
-      ledger.lo = ledger.taken > shipped ? shipped + 1 : null
     for (const r of load.rooms.get(room)?.reads ?? []) {
       this.sql.exec(
         'DELETE FROM reads WHERE room = ? AND user = ? AND seq = ?',
@@ -162,6 +162,11 @@ export class RelayStore {
         r.seq,
       )
     }
+    // Another shipment of the same room may still be in flight: ask what is left.
+    const { lo } = this.sql
+      .exec<{ lo: number | null }>('SELECT min(seq) AS lo FROM parcels WHERE room = ?', room)
+      .one()
+    this.ledger(room).lo = lo
   }
 
   /** The origin refused a room's part for good: kept for an operator, counted for the room. */
@@ -169,16 +174,17 @@ export class RelayStore {
     const ledger = this.ledger(room)
     const { moved } = this.sql
       .exec<{ moved: number }>(
-        'SELECT count(*) AS moved FROM parcels WHERE room = ? AND n <= ?',
+        'SELECT count(*) AS moved FROM parcels WHERE room = ? AND n > ? AND n <= ?',
         room,
+        load.afterN,
         load.throughN,
       )
       .one()
     this.sql.exec(
       `INSERT OR REPLACE INTO set_aside (room, seq, id, author, client_msg_id, body, created_at, status, reason, at)
        SELECT room, seq, id, author, client_msg_id, body, created_at, ?, ?, ? FROM parcels
-       WHERE room = ? AND n <= ?`,
-      ...[status, reason, now, room, load.throughN],
+       WHERE room = ? AND n > ? AND n <= ?`,
+      ...[status, reason, now, room, load.afterN, load.throughN],
     )
     this.sql.exec('UPDATE rooms SET set_aside = set_aside + ? WHERE room = ?', moved, room)
     ledger.setAside += moved

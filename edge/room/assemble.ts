@@ -68,6 +68,7 @@ export function assemble(
       window: config.ROOM_WINDOW,
       // Pruning lags by at most this much (a small window keeps its promise).
       pruneEvery: Math.min(64, config.ROOM_WINDOW),
+      limit: config.ROOM_OUTBOX_LIMIT,
     },
     {
       shipFailed: ({ attempt, retryInMs, error }) =>

@@ -16,7 +16,12 @@ export interface OutboxOptions {
   window: number
   /** Prune once this many more messages have landed (a DELETE per hand-over would be waste). */
   pruneEvery: number
+  /** The room's bound on acked-but-not-landed messages (ROOM_OUTBOX_LIMIT). */
+  limit: number
 }
+
+/** How often a room at half its bound or more asks whether its messages have landed. */
+const PRESSED_CHECK_MS = 100
 
 /** Landing checks in a row without progress before the room hands everything over again. */
 const RESHIP_AFTER_IDLE_CHECKS = 6
@@ -164,7 +169,11 @@ export class RoomOutbox {
       // A relay that lost track (its storage reset) would leave them unlanded forever: after
       // a while without progress, hand them over again — the relay and the ingest dedupe.
       if (this.idleChecks === RESHIP_AFTER_IDLE_CHECKS) this.store.reshipUnlanded()
-      const wait = Math.min(this.options.maxBackoffMs, this.options.checkMs * 2 ** this.idleChecks)
+      // Near its bound the room refuses sends until it learns of landings: ask often then.
+      const pressed = this.size >= this.options.limit / 2
+      const wait = pressed
+        ? PRESSED_CHECK_MS
+        : Math.min(this.options.maxBackoffMs, this.options.checkMs * 2 ** this.idleChecks)
       this.schedule(wait)
     }
     return 'done'

@@ -14,6 +14,7 @@ const options: OutboxOptions = {
   maxBackoffMs: 30_000,
   window: 2,
   pruneEvery: 1,
+  limit: 10_000,
 }
 
 /**
