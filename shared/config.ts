@@ -142,7 +142,7 @@ export const edgeConfigSchema = z.object({
   /** Messages per hand-over from a room to its relay. */
   ROOM_SHIP_BATCH: positiveInt.default(500),
   /** How long a room gathers messages before handing them to its relay. */
-  ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(500),
+  ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   /** How long after a hand-over a room first asks its relay whether its messages have landed in MySQL. */
   ROOM_LANDED_CHECK_MS: positiveInt.default(1_000),
   /** A room's fallback alarm while messages are on their way (its timers die if it is evicted). */
