@@ -8,7 +8,7 @@ const SENT_RETENTION_MS = 24 * 3600 * 1000
  * `landed`: every seq at or below it is in MySQL (the relay says so); `setAside`: how many
  * of the room's messages the origin refused for good (kept by the relay for an operator).
  */
-type Counter = 'seq' | 'wakes' | 'shipAttempt' | 'landed' | 'setAside'
+type Counter = 'seq' | 'wakes' | 'shipAttempt' | 'landed' | 'setAside' | 'numbered'
 
 type Row = StoredMessage & Record<string, SqlStorageValue>
 /** Columns as the message shapes name them, so a row needs no mapping. */
@@ -58,6 +58,27 @@ export class RoomStore {
     const { top } = sql.exec<{ top: number | null }>('SELECT max(seq) AS top FROM messages').one()
     this.seq = Math.max(top ?? 0, this.counter('seq'))
     this.shippedThrough = this.landedThrough()
+  }
+
+  /** Whether the room knows where its numbering stands (it has numbered, or asked MySQL). */
+  numbered(): boolean {
+    return this.seq > 0 || this.counter('numbered') === 1
+  }
+
+  /**
+   * Storage was empty: MySQL already holds everything through `storedSeq` (0 for a new
+   * room), so the numbering continues above it and all of it counts as landed.
+   */
+  continueFrom(storedSeq: number): void {
+    if (storedSeq > this.seq) {
+      this.seq = storedSeq
+      this.setCounter('seq', storedSeq)
+      this.landed = Math.max(this.landed, storedSeq)
+      this.setCounter('landed', storedSeq)
+      this.shippedThrough = storedSeq
+      this.fresh = []
+    }
+    this.setCounter('numbered', 1)
   }
 
   counter(key: Counter): number {

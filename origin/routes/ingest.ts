@@ -1,3 +1,4 @@
+import { eq, max } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { ApiError, validationError } from '../../shared/errors'
 import {
@@ -6,6 +7,7 @@ import {
   type RelayIngestAnswer,
   RelayIngestBody,
 } from '../../shared/internal/ingest'
+import { messages } from '../../shared/schema'
 import type { Database } from '../db'
 import type { OriginEnv } from '../env'
 import { storeBatches } from '../ingest/store'
@@ -50,6 +52,14 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
       )
     }
     return c.json({ rooms: outcomes } satisfies RelayIngestAnswer)
+  })
+  // Read from the primary: a replica's lag could hand a room a seq already taken.
+  app.get('/internal/rooms/:id/stored-seq', async (c) => {
+    const [row] = await db
+      .select({ seq: max(messages.seq) })
+      .from(messages)
+      .where(eq(messages.roomId, c.req.param('id')))
+    return c.json({ seq: Number(row?.seq ?? 0) })
   })
   app.post('/internal/rooms/:id/ingest', async (c) => {
     const roomId = c.req.param('id')

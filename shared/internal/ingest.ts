@@ -21,6 +21,12 @@ export const IngestBody = z.object({
 export type IngestBody = z.infer<typeof IngestBody>
 export type ReadMarker = IngestBody['reads'][number]
 
+/**
+ * The highest seq MySQL holds for a room (`GET`, signed): where a room whose storage is
+ * empty continues its numbering.
+ */
+export const storedSeqPath = (roomId: string) => `/internal/rooms/${roomId}/stored-seq`
+
 /** One room's batch on its own (`POST /internal/rooms/:id/ingest`, signed). */
 export const ingestPath = (roomId: string) => `/internal/rooms/${roomId}/ingest`
 

@@ -1,8 +1,11 @@
 import { importJWK, SignJWT } from 'jose'
+import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startMiniflareEdge } from '../../dev/edge'
 import type { Stack } from '../../dev/stack'
 import { newId } from '../../shared/ids'
 import { apiClient, awayFromWindowEdge, freshIp } from '../support/api'
+import { databaseUrl } from '../support/env'
 import { createRoom, rawSocket, registerUser, roomStats, until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
 
@@ -242,4 +245,47 @@ describe('listening needs a valid token', () => {
     expect(listener.frames.some((f) => f.type === 'message')).toBe(false)
     expect((await listener.closed).code).toBe(4401)
   }, 30_000)
+})
+
+describe('numbering survives a room that lost its storage', () => {
+  it('a room whose storage is empty continues above what MySQL holds, never numbering from 1 again', async () => {
+    const db = await mysql.createConnection(databaseUrl('plaza_it'))
+    const ada = await registerUser(stack, 'Ada')
+    const roomId = await createRoom(stack, ada)
+    const path = `/v1/rooms/${roomId}/messages`
+    const post = (via: typeof api, n: number) =>
+      via(path, { method: 'POST', token: ada.token, json: { clientMsgId: `s${n}`, body: `m${n}` } })
+    for (let n = 1; n <= 3; n++) expect((await post(api, n)).status).toBe(201)
+    const rows = async () =>
+      (
+        await db.query('SELECT seq, id FROM messages WHERE room_id = ? ORDER BY seq', [roomId])
+      )[0] as Array<{
+        seq: number
+        id: string
+      }>
+    await until('the first three land', async () => (await rows()).length === 3)
+    // A second edge: same database, same origin, its own (empty) Durable Object storage —
+    // what a room sees after its storage is lost.
+    const fresh = await startMiniflareEdge({ vars: stack.edgeVars })
+    try {
+      const there = apiClient(fresh.url, { ip: freshIp() })
+      const sent = await post(there, 4)
+      expect(sent.status).toBe(201)
+      expect(sent.body).toMatchObject({ seq: 4 })
+      await until('the fourth lands', async () => (await rows()).length === 4)
+      const stored = await rows()
+      expect(stored.map((r) => r.seq)).toEqual([1, 2, 3, 4])
+      expect(new Set(stored.map((r) => r.id)).size).toBe(4)
+      const history = await there(`${path}?after=0&limit=10`, { token: ada.token })
+      expect(history.body.items.map((m: { body: string }) => m.body)).toEqual([
+        'm1',
+        'm2',
+        'm3',
+        'm4',
+      ])
+    } finally {
+      await fresh.close()
+      await db.end()
+    }
+  })
 })
