@@ -5,6 +5,7 @@ import { ApiError } from '../../shared/errors'
 import { idPattern } from '../../shared/ids'
 import { clients } from '../clients'
 import type { ConfigVariables } from './config'
+import { type AccessClaims, VerifiedTokens } from './verified-tokens'
 
 export type AuthVariables = {
   /** Set by auth once a token verifies; empty for anonymous requests. */
@@ -23,11 +24,21 @@ const rejected = (description: string) =>
     },
   })
 
+/** Per config (its keys): a new configuration starts with nothing verified. */
+const verifiedBy = new WeakMap<EdgeConfig, VerifiedTokens>()
+
 /** Verifies an access token (see `authenticate`); throws 401 saying why not. */
-export async function verifyAccessToken(
-  config: EdgeConfig,
-  token: string,
-): Promise<{ sub: string; exp: number; name: string }> {
+export async function verifyAccessToken(config: EdgeConfig, token: string): Promise<AccessClaims> {
+  const verified = verifiedBy.get(config) ?? new VerifiedTokens()
+  verifiedBy.set(config, verified)
+  const known = verified.get(token)
+  if (known) return known
+  const claims = await verifyWithKeys(config, token)
+  verified.set(token, claims)
+  return claims
+}
+
+async function verifyWithKeys(config: EdgeConfig, token: string): Promise<AccessClaims> {
   try {
     const { payload } = await jwtVerify(token, clients(config).jwks, {
       algorithms: ['EdDSA'],
