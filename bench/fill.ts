@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { importJWK, SignJWT } from 'jose'
 import WebSocket from 'ws'
+import { startMiniflareEdge } from '../dev/edge'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import { benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
@@ -7,6 +12,10 @@ import { quantile, workerdRss } from './workerd'
 
 const total = Number(process.env.BENCH_FILL_SOCKETS ?? 10_000)
 const opening = 200
+/** How long sockets sit idle before the second memory reading (hibernation needs ~10 s). */
+const idleSeconds = Number(process.env.BENCH_FILL_IDLE_SECONDS ?? 20)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface FillResult {
   sockets: number
@@ -16,6 +25,68 @@ export interface FillResult {
   rssBeforeMb: number
   rssAfterMb: number
   rssPerSocketKb: number
+  /** The same after `idleSeconds` without traffic (hibernated). */
+  idlePerSocketKb: number
+  /** The runtime's own floor: a minimal hibernating Durable Object, same harness, idle. */
+  minimalPerSocketKb: number
+  minimalFillSeconds: number
+}
+
+/**
+ * The runtime's floor (bench/hibernating): `total` sockets into an object that accepts
+ * them on the hibernation API and does nothing else; workerd's resident memory per
+ * socket after the same idle wait.
+ */
+async function minimalFloor(): Promise<{ perSocketKb: number; fillSeconds: number }> {
+  const outdir = join(root, '.dev', 'hibernating-build')
+  const config = join(root, 'bench', 'hibernating', 'wrangler.toml')
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, 'node_modules/wrangler/bin/wrangler.js'),
+      'deploy',
+      '--dry-run',
+      '--config',
+      config,
+      '--outdir',
+      outdir,
+    ],
+    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  )
+  const floor = await startMiniflareEdge({
+    vars: {},
+    scriptPath: join(outdir, 'worker.js'),
+    configPath: config,
+  })
+  const sockets: WebSocket[] = []
+  try {
+    const before = workerdRss()
+    const url = `${floor.url.replace(/^http/, 'ws')}/ws`
+    const started = performance.now()
+    let next = 0
+    const openOne = async (): Promise<void> => {
+      if (next++ >= total) return
+      await new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url)
+        ws.once('message', () => resolve())
+        ws.once('error', reject)
+        sockets.push(ws)
+      })
+      return openOne()
+    }
+    process.stdout.write(
+      `  the runtime's floor: ${total} sockets into a minimal hibernating object… `,
+    )
+    await Promise.all(Array.from({ length: opening }, openOne))
+    const fillSeconds = Math.round((performance.now() - started) / 100) / 10
+    await sleep(idleSeconds * 1000)
+    const perSocketKb = Math.round((workerdRss() - before) / total / 102.4) / 10
+    console.log(`${fillSeconds} s, ${perSocketKb} KB a socket after ${idleSeconds} s idle`)
+    return { perSocketKb, fillSeconds }
+  } finally {
+    for (const ws of sockets) ws.terminate()
+    await floor.close()
+  }
 }
 
 /**
@@ -26,6 +97,7 @@ export interface FillResult {
  */
 export async function benchFill(): Promise<FillResult> {
   const stack = await startRoomStack()
+  let stopped = false
   const sockets: WebSocket[] = []
   try {
     const owner = await benchUser(stack, 'Owner')
@@ -82,7 +154,10 @@ export async function benchFill(): Promise<FillResult> {
       })
       await new Promise((r) => setTimeout(r, 1000))
     }
-    await new Promise((r) => setTimeout(r, 2000))
+    await sleep(2000)
+    // Idle: no frames for a while, so the room and its sockets can hibernate.
+    await sleep(idleSeconds * 1000)
+    const rssIdle = workerdRss()
     const latencies = received.flat()
     if (latencies.length < total * 5)
       console.log(`  only ${latencies.length} of ${total * 5} deliveries arrived`)
@@ -94,9 +169,18 @@ export async function benchFill(): Promise<FillResult> {
       rssBeforeMb: Math.round(rssBefore / 1e5) / 10,
       rssAfterMb: Math.round(rssAfter / 1e5) / 10,
       rssPerSocketKb: Math.round((rssAfter - rssBefore) / total / 102.4) / 10,
+      idlePerSocketKb: Math.round((rssIdle - rssBefore) / total / 102.4) / 10,
+      ...(await (async () => {
+        for (const ws of sockets) ws.terminate()
+        sockets.length = 0
+        stopped = true
+        await stack.stop()
+        const floor = await minimalFloor()
+        return { minimalPerSocketKb: floor.perSocketKb, minimalFillSeconds: floor.fillSeconds }
+      })()),
     }
   } finally {
     for (const ws of sockets) ws.terminate()
-    await stack.stop()
+    if (!stopped) await stack.stop()
   }
 }

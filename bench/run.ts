@@ -111,10 +111,10 @@ if (want('fill')) {
   console.log('\none room, filling:')
   const f = await benchFill()
   console.log(
-    '\n| sockets | fill s | broadcast p50 ms | broadcast p99 ms | workerd RSS before MB | after MB | per socket KB |\n|---|---|---|---|---|---|---|',
+    '\n| sockets | fill s | broadcast p50 ms | broadcast p99 ms | workerd RSS before MB | after MB | per socket KB | idle, per socket KB | minimal hibernating DO, per socket KB (fill s) |\n|---|---|---|---|---|---|---|---|---|',
   )
   console.log(
-    `| ${f.sockets} | ${f.fillSeconds} | ${f.broadcastP50} | ${f.broadcastP99} | ${f.rssBeforeMb} | ${f.rssAfterMb} | ${f.rssPerSocketKb} |`,
+    `| ${f.sockets} | ${f.fillSeconds} | ${f.broadcastP50} | ${f.broadcastP99} | ${f.rssBeforeMb} | ${f.rssAfterMb} | ${f.rssPerSocketKb} | ${f.idlePerSocketKb} | ${f.minimalPerSocketKb} (${f.minimalFillSeconds}) |`,
   )
 }
 
