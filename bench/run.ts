@@ -3,6 +3,7 @@ import { benchEdgeCeiling } from './edge-ceiling'
 import { benchFanout } from './fanout'
 import { benchFill } from './fill'
 import { benchIngest } from './ingest'
+import { benchMixed } from './mixed'
 import { benchOrigin } from './origin'
 import { benchReadPath } from './read-path'
 import { benchSends } from './sends'
@@ -10,12 +11,13 @@ import { benchSmallRooms, type SmallRoomsRow, sustained } from './small-rooms'
 import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
-// origin, small, sends, fill, ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
+// origin, small, mixed, sends, fill, ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
 const sections = [
   'standins',
   'read',
   'origin',
   'small',
+  'mixed',
   'sends',
   'fill',
   'ingest',
@@ -92,6 +94,20 @@ if (want('small')) {
   console.log(
     `sustained (p99 < 200 ms, nothing lost): Plaza ${best.plaza} msgs/s; Socket.IO ephemeral ${best.ephemeral}; Socket.IO persisted ${best.persisted}`,
   )
+}
+
+if (want('mixed')) {
+  console.log("\nthe seeds' mixed load (70 % chat, 30 % reads), in phases of arrivals:")
+  const rows = await benchMixed()
+  console.log(
+    '\n| phase | arrivals/s | requests | p50 ms | p95 ms (< 500) | p99 ms | errors % (< 0.1) | cache hits % (≥ 85) |\n|---|---|---|---|---|---|---|---|',
+  )
+  for (const r of rows) {
+    console.log(
+      `| ${r.phase} | ${r.arrivalsPerSecond} | ${r.requests} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errorRate} | ${r.hitRate} |`,
+    )
+    if (r.errorRate > 0) problems.push(`mixed: ${r.phase}`)
+  }
 }
 
 if (want('sends')) {
