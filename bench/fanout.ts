@@ -1,12 +1,12 @@
-import { type ChildProcess, execFile, fork, spawn } from 'node:child_process'
+import { type ChildProcess, fork, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { Miniflare } from 'miniflare'
 import mysql from 'mysql2/promise'
 import WebSocket from 'ws'
 import { messageCount } from '../dev/database'
+import { buildWorker } from '../dev/edge'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import {
   benchDatabaseUrl,
@@ -309,19 +309,7 @@ async function benchOther(system: 'socketio' | 'ws'): Promise<FanoutRow[]> {
  */
 async function startPartyserver(): Promise<{ url: string; stop: () => Promise<void> }> {
   const outdir = `${root}.dev/partyserver-build`
-  await promisify(execFile)(
-    process.execPath,
-    [
-      `${root}node_modules/wrangler/bin/wrangler.js`,
-      'deploy',
-      '--dry-run',
-      '--config',
-      'bench/partyserver/wrangler.toml',
-      '--outdir',
-      outdir,
-    ],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  )
+  await buildWorker(`${root}bench/partyserver/wrangler.toml`, outdir)
   const mf = new Miniflare({
     modules: true,
     scriptPath: `${outdir}/worker.js`,

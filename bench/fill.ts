@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { importJWK, SignJWT } from 'jose'
 import WebSocket from 'ws'
-import { startMiniflareEdge } from '../dev/edge'
+import { buildWorker, startMiniflareEdge } from '../dev/edge'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import { benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
@@ -40,19 +38,7 @@ export interface FillResult {
 async function minimalFloor(): Promise<{ perSocketKb: number; fillSeconds: number }> {
   const outdir = join(root, '.dev', 'hibernating-build')
   const config = join(root, 'bench', 'hibernating', 'wrangler.toml')
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(root, 'node_modules/wrangler/bin/wrangler.js'),
-      'deploy',
-      '--dry-run',
-      '--config',
-      config,
-      '--outdir',
-      outdir,
-    ],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  )
+  await buildWorker(config, outdir)
   const floor = await startMiniflareEdge({
     vars: {},
     scriptPath: join(outdir, 'worker.js'),

@@ -1,9 +1,8 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import autocannon from 'autocannon'
 import mysql from 'mysql2/promise'
 import { type Stack, startStack } from '../dev/stack'
@@ -93,21 +92,9 @@ export async function seedProfiles(databaseUrl: string, count: number): Promise<
 
 async function startBare(): Promise<{ url: string; close: () => Promise<void> }> {
   const outdir = join(root, '.dev', 'bare-build')
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(root, 'node_modules/wrangler/bin/wrangler.js'),
-      'deploy',
-      '--dry-run',
-      '--config',
-      'bench/bare/wrangler.toml',
-      '--outdir',
-      outdir,
-    ],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  )
+  const { buildWorker, startMiniflareEdge } = await import('../dev/edge')
+  await buildWorker(join(root, 'bench', 'bare', 'wrangler.toml'), outdir)
   // Through the same Miniflare options wrangler derives for the edge (static assets included).
-  const { startMiniflareEdge } = await import('../dev/edge')
   const bare = await startMiniflareEdge({
     vars: {},
     scriptPath: join(outdir, 'worker.js'),

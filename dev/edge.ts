@@ -14,15 +14,17 @@ export const wranglerEnv = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH
  * tests and benchmarks run the deployable artifact rather than the sources.
  */
 export async function buildEdge(outdir = join(root, '.dev', 'edge-build')): Promise<string> {
+  await buildWorker(join(root, 'wrangler.toml'), outdir)
+  return join(outdir, 'index.js')
+}
+
+/** Bundles any Worker of the repo by its wrangler.toml the same way (benchmarks' baselines). */
+export async function buildWorker(configPath: string, outdir: string): Promise<void> {
   await promisify(execFile)(
     process.execPath,
-    [wranglerBin, 'deploy', '--dry-run', '--outdir', outdir],
-    {
-      cwd: root,
-      env: { ...process.env, ...wranglerEnv },
-    },
+    [wranglerBin, 'deploy', '--dry-run', '--config', configPath, '--outdir', outdir],
+    { cwd: root, env: { ...process.env, ...wranglerEnv } },
   )
-  return join(outdir, 'index.js')
 }
 
 export interface MiniflareEdge {

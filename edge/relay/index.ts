@@ -4,6 +4,7 @@ import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
 import { backoffDelay } from '../backoff'
 import { configOf } from '../config'
 import { errorFields, log } from '../log'
+import { WakeUp } from '../wake-up'
 import { ShipmentRefused, shipToOrigin } from './shipment'
 import { type Landing, type Load, RelayStore } from './store'
 
@@ -31,9 +32,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
   private readonly ship: (
     rooms: Map<string, IngestBody>,
   ) => ReturnType<ReturnType<typeof shipToOrigin>>
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private timerAt = 0
-  private safetyAt = 0
+  private readonly wake: WakeUp
   private running: Promise<void> | undefined
   private attempt = 0
   /** Shipments sent since this instance started (stats). */
@@ -46,6 +45,11 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     this.config = configOf(env)
     this.store = new RelayStore(ctx.storage.sql)
     this.ship = shipToOrigin(this.config)
+    this.wake = new WakeUp(
+      () => void this.dispatch(),
+      (at) => ctx.storage.setAlarm(at),
+      this.config.ROOM_SHIP_SAFETY_MS,
+    )
   }
 
   /** Stores a room's batch (durably, before it returns) and says how far the room has landed. */
@@ -72,29 +76,13 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     }
   }
 
-  /**
-   * Ships after `delay` (the earlier request wins) on a timer — local alarms fire late
-   * under load, and a storage write per schedule is waste — with one alarm as the safety
-   * net should the object be evicted with parcels on hand.
-   */
+  /** Ships after `delay`, the earlier request winning (a timer, an alarm as safety net). */
   private schedule(delay: number): void {
-    const at = Math.max(Date.now() + delay, this.notBefore)
-    if (this.timer === undefined || at < this.timerAt) {
-      clearTimeout(this.timer)
-      this.timerAt = at
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        void this.dispatch()
-      }, at - Date.now())
-    }
-    if (this.safetyAt < Date.now()) {
-      this.safetyAt = Date.now() + this.config.ROOM_SHIP_SAFETY_MS
-      void this.ctx.storage.setAlarm(this.safetyAt)
-    }
+    this.wake.at(Math.max(Date.now() + delay, this.notBefore))
   }
 
   override async alarm(): Promise<void> {
-    this.safetyAt = 0
+    this.wake.alarmFired()
     await this.dispatch()
     if (this.store.held()) this.schedule(this.config.RELAY_GATHER_MS)
   }

@@ -1,5 +1,6 @@
 import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
 import { backoffDelay } from '../backoff'
+import { WakeUp } from '../wake-up'
 import type { RoomStore } from './store'
 
 export interface OutboxOptions {
@@ -61,8 +62,7 @@ export interface OutboxReport {
  * if the object is evicted while anything is still on its way.
  */
 export class RoomOutbox {
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private timerAt = 0
+  private readonly wake: WakeUp
   private running: Promise<void> | undefined
   private again = false
   /** After a failure, nothing before this (ms). */
@@ -71,19 +71,22 @@ export class RoomOutbox {
   private idleChecks = 0
   /** `landedThrough` at the last prune. */
   private prunedAt = 0
-  /** The safety alarm this instance knows to be pending. */
-  private alarmAt = 0
   /** Messages acked and not yet in MySQL; the room refuses sends while this is at its limit. */
   size: number
 
   constructor(
     private readonly store: RoomStore,
     private readonly courier: Courier,
-    private readonly clock: AlarmClock,
+    clock: AlarmClock,
     private readonly options: OutboxOptions,
     private readonly report: OutboxReport,
   ) {
     this.size = store.seq - store.landedThrough()
+    this.wake = new WakeUp(
+      () => void this.drain(),
+      (at) => clock.setAlarm(at),
+      options.safetyMs,
+    )
   }
 
   /** A message was stored: count it and make sure it is handed over. */
@@ -92,26 +95,14 @@ export class RoomOutbox {
     this.schedule()
   }
 
-  /** Something new to hand over: a round after `delay` (the earlier timer wins). */
+  /** Something new to hand over: a round after `delay` (the earlier request wins). */
   schedule(delay = this.options.delayMs): void {
-    const at = Math.max(Date.now() + delay, this.notBefore)
-    if (this.timer === undefined || at < this.timerAt) {
-      clearTimeout(this.timer)
-      this.timerAt = at
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        void this.drain()
-      }, at - Date.now())
-    }
-    if (!this.alarmAt || this.alarmAt < Date.now()) {
-      this.alarmAt = Date.now() + this.options.safetyMs
-      void this.clock.setAlarm(this.alarmAt)
-    }
+    this.wake.at(Math.max(Date.now() + delay, this.notBefore))
   }
 
   /** The storage alarm fired: do what the timers would have. */
   async onAlarm(): Promise<void> {
-    this.alarmAt = 0
+    this.wake.alarmFired()
     await this.drain()
   }
 
