@@ -4,7 +4,7 @@ import type { Relay } from '../relay'
 import { relayFor } from '../relay/name'
 import { earliestAlarm } from './alarm'
 import { FanOut } from './fanout'
-import { learnNumbering } from './numbering'
+import { numbering } from './numbering'
 import { type Courier, RoomOutbox } from './outbox'
 import { RoomPresence } from './presence'
 import { RoomSockets } from './sockets'
@@ -87,9 +87,5 @@ export function assemble(
     countIntervalMs: config.ROOM_PRESENCE_COUNT_INTERVAL_MS,
   })
   const parts = { store, sockets, fanout, outbox, presence, alarm }
-  // Empty storage (a new room, or a lost one): learn where MySQL's numbering stands before
-  // anything else runs. If the origin cannot say, the object resets and the next call asks again.
-  if (!store.numbered())
-    void ctx.blockConcurrencyWhile(() => learnNumbering(config, roomId(), parts))
-  return parts
+  return { ...parts, numbering: numbering(ctx, config, roomId, parts) }
 }

@@ -22,6 +22,7 @@ import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import { connectRefusal, refusal, userSendRate } from './refusal'
 import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
+import { roomStats } from './stats'
 import type { RoomStore } from './store'
 import { welcomeFrame } from './welcome'
 
@@ -45,6 +46,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private readonly outbox: RoomOutbox
   private readonly presence: RoomPresence
   private readonly clock: AlarmClock
+  /** Learns where MySQL's numbering stands (a room that woke with empty storage). */
+  private readonly numbering: () => Promise<boolean>
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -57,6 +60,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     this.outbox = parts.outbox
     this.presence = parts.presence
     this.clock = parts.alarm
+    this.numbering = parts.numbering
     // Heartbeats are answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
   }
@@ -151,7 +155,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
     return false
   }
 
-  private onSend(ws: WebSocket, user: PresenceUser, frame: FrameOf<'send'>): void {
+  private async onSend(ws: WebSocket, user: PresenceUser, frame: FrameOf<'send'>): Promise<void> {
+    if (!this.store.numbered()) await this.numbering()
     const result = this.accept(user, frame.clientMsgId, frame.body)
     if (result.ok) this.send(ws, { type: 'ack', ...result.ack })
     else {
@@ -207,6 +212,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   /** The HTTP send path: the same checks, numbering and durability as a WebSocket send. */
   async post(user: PresenceUser, clientMsgId: string, body: string): Promise<SendResult> {
+    if (!this.store.numbered()) await this.numbering()
     const result = this.accept(user, clientMsgId, body)
     this.fanout.flush()
     return result
@@ -251,18 +257,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   /** For tests and operators: the room's own bookkeeping. */
   async stats() {
-    return {
-      seq: this.store.seq,
-      unshipped: this.outbox.size,
-      lowestHeld: this.store.lowestHeld(),
-      sockets: this.sockets.all().length,
-      shipAttempt: this.store.counter('shipAttempt'),
-      landedThrough: this.store.landedThrough(),
-      /** Messages the origin refused for good (kept by the relay for an operator). */
-      setAside: this.store.counter('setAside'),
-      wakes: this.store.counter('wakes'),
-      presence: this.presence.snapshot().presence,
-    }
+    return roomStats(this.store, this.outbox, this.sockets, this.presence)
   }
 
   /**
@@ -277,6 +272,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     const refused = refusal(this.config, body, {
       userBudget: () => this.sockets.takeUserSend(user.id, ...userSendRate(this.config)),
       outboxSize: this.outbox.size,
+      numbered: this.store.numbered(),
     })
     if (refused) return (refused.code !== 'payload_too_large' && original()) || refused
     const appended = this.store.append({

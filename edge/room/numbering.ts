@@ -30,15 +30,18 @@ export async function storedSeq(config: EdgeConfig, roomId: string): Promise<num
 }
 
 /**
- * Run (under `blockConcurrencyWhile`) when a room wakes with empty storage: learns where
- * MySQL's numbering stands and continues above it. If the origin cannot say, it throws:
- * the object resets and the next call asks again — numbering blind could collide.
+ * Run when a room wakes with empty storage (under `blockConcurrencyWhile`, so nothing else
+ * runs first), and again before a send while it has not succeeded: learns where MySQL's
+ * numbering stands and continues above it. If the origin cannot say, the room stays
+ * unnumbered and refuses sends as `unavailable` (retryable) — numbering blind could
+ * collide — while everything else (history, presence, sockets) works. Resolves true once
+ * the room is numbered.
  */
 export async function learnNumbering(
   config: EdgeConfig,
   roomId: string,
   room: { store: RoomStore; fanout: FanOut; outbox: RoomOutbox },
-): Promise<void> {
+): Promise<boolean> {
   try {
     room.store.continueFrom(await storedSeq(config, roomId))
   } catch (err) {
@@ -46,8 +49,31 @@ export async function learnNumbering(
       room: roomId,
       ...errorFields(err),
     })
-    throw err
+    return false
   }
   room.fanout.broadcastSeq = room.store.seq
   room.outbox.size = room.store.seq - room.store.landedThrough()
+  return true
+}
+
+/**
+ * The room's way to learn its numbering, one question at a time. A room that woke with
+ * empty storage asks at once, before anything else runs (`blockConcurrencyWhile`); if the
+ * origin could not say, each send asks again before it is refused.
+ */
+export function numbering(
+  ctx: DurableObjectState,
+  config: EdgeConfig,
+  roomId: () => string,
+  room: { store: RoomStore; fanout: FanOut; outbox: RoomOutbox },
+): () => Promise<boolean> {
+  let asking: Promise<boolean> | undefined
+  const ask = () => {
+    asking ??= learnNumbering(config, roomId(), room).finally(() => {
+      asking = undefined
+    })
+    return asking
+  }
+  if (!room.store.numbered()) void ctx.blockConcurrencyWhile(ask)
+  return ask
 }

@@ -10,13 +10,14 @@ export function userSendRate(config: EdgeConfig): [number, number] {
 
 /**
  * Why a new message cannot be taken now, in the order a client can act on it: too large
- * (final), over the user's send budget (retry shortly), the outbox full (retry later).
+ * (final), over the user's send budget (retry shortly), the room not yet knowing where
+ * its numbering stands or its outbox full (retry later).
  * `userBudget` takes from the budget, so it is asked only once the body fits.
  */
 export function refusal(
   config: EdgeConfig,
   body: string,
-  room: { userBudget: () => boolean; outboxSize: number },
+  room: { userBudget: () => boolean; outboxSize: number; numbered: boolean },
 ): Extract<SendResult, { ok: false }> | null {
   const max = config.ROOM_MAX_BODY_BYTES
   if (!fitsIn(body, max)) {
@@ -30,6 +31,10 @@ export function refusal(
     const rate = config.ROOM_USER_SENDS_PER_SECOND
     const message = `More than ${rate} sends a second from you in this room; retry shortly`
     return { ok: false, code: 'rate_limited', message }
+  }
+  if (!room.numbered) {
+    const message = 'The room cannot number messages until the origin answers; retry shortly'
+    return { ok: false, code: 'unavailable', message }
   }
   if (room.outboxSize >= config.ROOM_OUTBOX_LIMIT) {
     const message = 'The room cannot store more messages until the origin catches up; retry shortly'

@@ -71,6 +71,36 @@ describe('degrading, not falling over', () => {
     expect(['MISS', 'HIT']).toContain(back.headers.get('x-cache'))
   })
 
+  it("origin down at a new room's first send: 503 with Retry-After, nothing numbered; it works once the origin is back", async () => {
+    const user = await register()
+    const created = await api('/v1/rooms', {
+      method: 'POST',
+      token: user.token,
+      json: { name: 'new' },
+    })
+    expect(created.status).toBe(201)
+    const path = `/v1/rooms/${created.body.id}/messages`
+    await stack.origin.stop()
+    // The room has never numbered a message: it must learn from the origin where MySQL's
+    // numbering stands before it can ack one, and the origin is down.
+    const refused = await api(path, {
+      method: 'POST',
+      token: user.token,
+      json: { clientMsgId: 'a', body: 'hi' },
+    })
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe('5')
+    expect(refused.body.error.code).toBe('unavailable')
+    await stack.restartOrigin()
+    const sent = await api(path, {
+      method: 'POST',
+      token: user.token,
+      json: { clientMsgId: 'a', body: 'hi' },
+    })
+    expect(sent.status).toBe(201)
+    expect(sent.body).toMatchObject({ seq: 1 })
+  })
+
   it('origin down: cached reads keep answering, writes get 503 with Retry-After; the database down: STALE', async () => {
     const user = await register()
     expect((await api(`/v1/profiles/${user.id}`)).headers.get('x-cache')).toBe('MISS')

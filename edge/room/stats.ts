@@ -1,0 +1,26 @@
+import type { RoomOutbox } from './outbox'
+import type { RoomPresence } from './presence'
+import type { RoomSockets } from './sockets'
+import type { RoomStore } from './store'
+
+/** A room's own bookkeeping, for tests and operators (`GET /internal/rooms/:id/stats`). */
+export function roomStats(
+  store: RoomStore,
+  outbox: RoomOutbox,
+  sockets: RoomSockets,
+  presence: RoomPresence,
+) {
+  return {
+    seq: store.seq,
+    /** Acked and not yet landed in MySQL (what the room's bound counts). */
+    unshipped: outbox.size,
+    lowestHeld: store.lowestHeld(),
+    sockets: sockets.all().length,
+    shipAttempt: store.counter('shipAttempt'),
+    landedThrough: store.landedThrough(),
+    /** Messages the origin refused for good (kept by the relay for an operator). */
+    setAside: store.counter('setAside'),
+    wakes: store.counter('wakes'),
+    presence: presence.snapshot().presence,
+  }
+}
