@@ -145,7 +145,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
         for (const room of load.rooms.keys()) this.setAside(load, room, err.status, err.reason)
         return true
       }
-      await this.retryLater(err)
+      this.retryLater(err)
       return false
     }
     const answered = new Set(answer.rooms.map((r) => r.roomId))
@@ -155,7 +155,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
       else this.setAside(load, outcome.roomId, outcome.status, outcome.reason)
     }
     if ([...load.rooms.keys()].some((room) => !answered.has(room))) {
-      await this.retryLater(new Error('the origin did not answer for every room of a shipment'))
+      this.retryLater(new Error('the origin did not answer for every room of a shipment'))
       return false
     }
     this.attempt = 0
@@ -177,7 +177,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     })
   }
 
-  private async retryLater(error: unknown): Promise<void> {
+  private retryLater(error: unknown): void {
     this.attempt += 1
     const retryInMs = backoffDelay(this.attempt, this.config.ROOM_SHIP_MAX_BACKOFF_MS)
     log('warn', 'relay: shipping failed; will retry', {

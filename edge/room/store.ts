@@ -36,8 +36,8 @@ export class RoomStore {
   private fresh: StoredMessage[] = []
   private readsWaiting = true
   private sentPrunedAt = 0
-  /** The latest landing the relay reported (see `recordLanding`). */
-  private landed = 0
+  /** The latest landing the relay reported (see `recordLanding`); `meta.landed` lags it. */
+  private landed: number
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`)
@@ -57,6 +57,7 @@ export class RoomStore {
     // (no counter write per send); `meta.seq` is what rooms stored before.
     const { top } = sql.exec<{ top: number | null }>('SELECT max(seq) AS top FROM messages').one()
     this.seq = Math.max(top ?? 0, this.counter('seq'))
+    this.landed = this.counter('landed')
     this.shippedThrough = this.landedThrough()
   }
 
@@ -73,7 +74,7 @@ export class RoomStore {
     if (storedSeq > this.seq) {
       this.seq = storedSeq
       this.setCounter('seq', storedSeq)
-      this.landed = Math.max(this.landed, storedSeq)
+      this.landed = storedSeq
       this.setCounter('landed', storedSeq)
       this.shippedThrough = storedSeq
       this.fresh = []
@@ -146,7 +147,7 @@ export class RoomStore {
 
   /** The highest seq such that it and everything below it has reached MySQL. */
   landedThrough(): number {
-    return Math.min(Math.max(this.landed, this.counter('landed')), this.seq)
+    return Math.min(this.landed, this.seq)
   }
 
   /**
@@ -190,7 +191,9 @@ export class RoomStore {
   /** The relay has everything through `toSeq`. */
   markShipped(toSeq: number): void {
     this.shippedThrough = Math.max(this.shippedThrough, toSeq)
-    while (this.fresh.length && this.fresh[0]!.seq <= this.shippedThrough) this.fresh.shift()
+    // `fresh` holds consecutive seqs: drop the handed ones in one splice.
+    const handed = this.shippedThrough - (this.fresh[0]?.seq ?? this.shippedThrough + 1) + 1
+    if (handed > 0) this.fresh.splice(0, handed)
   }
 
   /** Hand everything not landed over again (the relay may have lost track; it dedupes). */

@@ -24,6 +24,13 @@ function withinBound(parts: Array<{ batch: unknown }>): boolean {
   return messages <= INGEST_MAX_ITEMS && reads <= INGEST_MAX_ITEMS
 }
 
+/** A room that numbered twice (its storage was lost) is an operator's problem: say so loudly. */
+function logCollisions(log: OriginEnv['Variables']['log'], collided: Map<string, number[]>): void {
+  for (const [roomId, seqs] of collided) {
+    log.error({ roomId, seqs: seqs.slice(0, 20), count: seqs.length }, 'ingest: seq collision')
+  }
+}
+
 /**
  * Where acked messages reach MySQL (signed edge calls only): the relays' shipments, many
  * rooms per request, and one room's batch on its own. Idempotent: a shipment sent again
@@ -45,12 +52,7 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
       )
     }
     const { outcomes, collided } = await storeBatches(db, rooms)
-    for (const [roomId, seqs] of collided) {
-      c.var.log.error(
-        { roomId, seqs: seqs.slice(0, 20), count: seqs.length },
-        'ingest: seq collision',
-      )
-    }
+    logCollisions(c.var.log, collided)
     return c.json({ rooms: outcomes } satisfies RelayIngestAnswer)
   })
   // Read from the primary: a replica's lag could hand a room a seq already taken.
@@ -66,12 +68,9 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
     const parsed = IngestBody.safeParse(await c.req.json().catch(() => null))
     if (!parsed.success) throw validationError(parsed.error.issues, 'unprocessable')
     const { collided } = await storeBatches(db, [{ roomId, batch: parsed.data }])
+    logCollisions(c.var.log, collided)
     const seqs = collided.get(roomId)
     if (seqs) {
-      c.var.log.error(
-        { roomId, seqs: seqs.slice(0, 20), count: seqs.length },
-        'ingest: seq collision',
-      )
       throw new ApiError('conflict', 'These seqs are already stored with other messages', {
         details: { seqs: seqs.slice(0, 100) },
       })
