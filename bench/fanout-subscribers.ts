@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { answerMark } from './marks'
 
 /**
  * The subscriber side of the fan-out benchmark, in a process of its own: N WebSockets to
@@ -69,6 +70,7 @@ async function start(msg: Start) {
       const last = new Map<string, number>()
       ws.on('message', (raw) => {
         const data = raw.toString()
+        if (msg.system === 'plaza' && answerMark(ws, data)) return
         if (msg.system === 'socketio') {
           if (data === '2') return ws.send('3')
           if (data.startsWith('0')) return ws.send('40')

@@ -8,6 +8,7 @@ import WebSocket from 'ws'
 import { messageCount } from '../dev/database'
 import { buildWorker } from '../dev/edge'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
+import { answerMark } from './marks'
 import {
   benchDatabaseUrl,
   benchRedisUrl,
@@ -70,6 +71,7 @@ async function openPublisher(
         else if (data.startsWith('0')) ws.send('40')
         else if (data.startsWith('40')) resolve()
       } else if (system === 'plaza' && data.startsWith('{"type":"welcome"')) resolve()
+      else if (system === 'plaza' && answerMark(ws, data)) return
       else if (system === 'plaza' && data.startsWith('{"type":"error"')) {
         console.error(`  publisher refused: ${data}`)
       }

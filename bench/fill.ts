@@ -5,6 +5,7 @@ import WebSocket from 'ws'
 import { buildWorker, startMiniflareEdge } from '../dev/edge'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
+import { answerMark } from './marks'
 import { benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
 import { quantile, workerdRss } from './workerd'
 
@@ -113,6 +114,7 @@ export async function benchFill(): Promise<FillResult> {
         received[i] = []
         ws.on('message', (data) => {
           const text = String(data)
+          if (answerMark(ws, text)) return
           if (text.includes('"welcome"')) resolve()
           if (!text.includes('"message"')) return
           const parsed = JSON.parse(text)

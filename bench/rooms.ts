@@ -2,6 +2,7 @@ import WebSocket from 'ws'
 import { resetDatabase } from '../dev/database'
 import { type Stack, startStack } from '../dev/stack'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
+import { answerMark } from './marks'
 
 /** Helpers the room benchmarks share: a stack with limits opened up, users, rooms, sockets. */
 export const benchDatabaseUrl =
@@ -72,6 +73,7 @@ export function openRoomSocket(edgeUrl: string, roomId: string, token: string): 
     PROTOCOL,
     `${TOKEN_PROTOCOL_PREFIX}${token}`,
   ])
+  ws.on('message', (data) => answerMark(ws, String(data)))
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws))
     ws.once('error', reject)

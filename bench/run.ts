@@ -7,11 +7,12 @@ import { benchMixed } from './mixed'
 import { benchOrigin } from './origin'
 import { benchReadPath } from './read-path'
 import { benchSends } from './sends'
+import { benchSlowReaders } from './slow-readers'
 import { benchSmallRooms, type SmallRoomsRow, sustained } from './small-rooms'
 import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
-// origin, small, mixed, sends, fill, ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
+// origin, small, mixed, sends, fill, readers, ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
 const sections = [
   'standins',
   'read',
@@ -20,6 +21,7 @@ const sections = [
   'mixed',
   'sends',
   'fill',
+  'readers',
   'ingest',
   'fanout',
 ] as const
@@ -132,6 +134,19 @@ if (want('fill')) {
   console.log(
     `| ${f.sockets} | ${f.fillSeconds} | ${f.broadcastP50} | ${f.broadcastP99} | ${f.rssBeforeMb} | ${f.rssAfterMb} | ${f.rssPerSocketKb} | ${f.idlePerSocketKb} | ${f.minimalPerSocketKb} (${f.minimalFillSeconds}) |`,
   )
+}
+
+if (want('readers')) {
+  console.log('\none busy room, 10 sockets that stop reading and 10 that also flood resume:')
+  const rows = await benchSlowReaders()
+  console.log(
+    '\n| unread bound | offered per socket MB | workerd RSS before MB | peak MB | after MB | kernel TCP buffers, peak MB | closed 4408 |\n|---|---|---|---|---|---|---|',
+  )
+  for (const r of rows) {
+    console.log(
+      `| ${r.bound} | ${r.offeredPerSocketMb} | ${r.rssBeforeMb} | ${r.rssPeakMb} | ${r.rssAfterMb} | ${r.tcpPeakMb} | ${r.closed4408} of ${r.sockets} |`,
+    )
+  }
 }
 
 if (want('read')) {

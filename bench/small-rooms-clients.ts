@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { answerMark } from './marks'
 import { quantile } from './workerd'
 
 /**
@@ -69,6 +70,7 @@ function open(member: Member, isSender: boolean): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     ws.on('message', (raw) => {
       const data = raw.toString()
+      if (system === 'plaza' && answerMark(ws, data)) return
       if (system === 'socketio') {
         if (data === '2') return ws.send('3')
         if (data.startsWith('0')) return ws.send('40')

@@ -81,100 +81,112 @@ export const originConfigSchema = z.object({
 })
 export type OriginConfig = z.infer<typeof originConfigSchema>
 
-export const edgeConfigSchema = z.object({
-  ORIGIN_URL: z.url({ protocol: /^https?$/ }),
-  EDGE_SIGNING_SECRET: secret,
-  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
-  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
-  /** PlanetScale-style URL with read-only credentials: http(s)://user:password@host. */
-  DATABASE_READ_URL: z.url({ protocol: /^https?$/ }),
-  CORS_ORIGINS: list,
-  BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
-  ORIGIN_TIMEOUT_MS: positiveInt.default(10_000),
-  HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
-  /** Public keys that may have signed an access token: the current one and, while rotating, the next or previous. */
-  JWT_JWKS: jsonVar(z.object({ keys: z.array(ed25519Jwk).min(1) })),
-  ...tokenClaims,
-  RATE_LIMIT_ANONYMOUS_PER_MINUTE: positiveInt.default(100),
-  RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(600),
-  /** Sign-in and sign-up attempts per client IP, and per email, in 15 minutes. */
-  RATE_LIMIT_AUTH_PER_15_MINUTES: positiveInt.default(10),
-  /** Sign-in and sign-up attempts per email from all IPs together in 15 minutes: a looser ceiling, so strangers cannot lock an owner out. */
-  RATE_LIMIT_AUTH_PER_EMAIL_15_MINUTES: positiveInt.default(100),
-  /** Per-route overrides, e.g. {"GET /v1/profiles": 300}: requests per minute for that route. */
-  RATE_LIMIT_ROUTES: jsonVar(
-    z.record(z.string().regex(/^[A-Z]+ \/\S*$/), z.number().int().positive()),
-  ).default({}),
-  /** A rate-limit check that takes longer lets the request through rather than stall it. */
-  RATE_LIMIT_TIMEOUT_MS: positiveInt.default(200),
-  CACHE_TTL_PROFILE_SECONDS: positiveInt.default(300),
-  CACHE_TTL_PROFILE_LIST_SECONDS: positiveInt.default(60),
-  /** How long past its TTL an entry may still be served (x-cache: STALE) when the database cannot answer. */
-  CACHE_STALE_SECONDS: positiveInt.default(86_400),
-  CACHE_TTL_ROOM_SECONDS: positiveInt.default(300),
-  CACHE_TTL_ROOM_LIST_SECONDS: positiveInt.default(30),
-  /** Full pages of history never change; they live this long. */
-  CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
-  /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
-  ROOM_MAX_BODY_BYTES: positiveInt.default(4096),
-  /** One replay (a reconnect with lastSeq, or `resume`) sends at most this many messages; older ones come as a `gap` to page. */
-  ROOM_REPLAY_MAX_MESSAGES: positiveInt.default(1_000),
-  /** …and at most about this many bytes; the rest comes as a trailing `gap`. */
-  ROOM_REPLAY_MAX_BYTES: positiveInt.default(1_048_576),
-  /** A socket may `resume` at most once per this many ms; more often is refused (`rate_limited`). */
-  ROOM_RESUME_INTERVAL_MS: positiveInt.default(1_000),
-  /** Largest WebSocket frame the room reads; a larger one closes the socket with 1009. */
-  ROOM_MAX_FRAME_BYTES: positiveInt.default(16_384),
-  /** Flood control per connection: a token bucket of this many frames per second… */
-  ROOM_FLOOD_PER_SECOND: positiveInt.default(20),
-  /** …holding this many; past empty, frames are refused, and a second bucket's worth more closes with 4429. */
-  ROOM_FLOOD_BURST: positiveInt.default(40),
-  /** Sends per second one user may make in a room across all their sockets (and HTTP)… */
-  ROOM_USER_SENDS_PER_SECOND: positiveInt.default(20),
-  /** …and in a burst; past it a send is refused (`rate_limited`, retryable). */
-  ROOM_USER_SENDS_BURST: positiveInt.default(40),
-  /** Open sockets one user may hold in one room; one more is closed with 4429. */
-  ROOM_MAX_SOCKETS_PER_USER: positiveInt.default(10),
-  /** Messages waiting for the origin, at most; when full, sends get `unavailable` instead of an ack. */
-  ROOM_OUTBOX_LIMIT: positiveInt.default(10_000),
-  /** Recent messages each room keeps (besides its outbox) to replay on reconnect. */
-  ROOM_WINDOW: positiveInt.default(1_000),
-  /** Messages per hand-over from a room to its relay. */
-  ROOM_SHIP_BATCH: positiveInt.default(500),
-  /** How long a room gathers messages before handing them to its relay. */
-  ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
-  /** How long after a hand-over a room first asks its relay whether its messages have landed in MySQL. */
-  ROOM_LANDED_CHECK_MS: positiveInt.default(1_000),
-  /** A room's fallback alarm while messages are on their way (its timers die if it is evicted). */
-  ROOM_SHIP_SAFETY_MS: positiveInt.default(30_000),
-  /** Longest wait between retries (rooms handing over, relays shipping) while something is down. */
-  ROOM_SHIP_MAX_BACKOFF_MS: positiveInt.default(30_000),
-  /** Relays: each gathers many rooms' messages and ships them to MySQL together; rooms pick one by id. */
-  RELAY_COUNT: positiveInt.default(2),
-  /** How long a relay gathers before it ships (at once when RELAY_BATCH are waiting). */
-  RELAY_GATHER_MS: z.coerce.number().int().min(0).default(200),
-  /** Messages per shipment from a relay to the origin, all rooms together. */
-  RELAY_BATCH: positiveInt.max(INGEST_MAX_ITEMS).default(2_000),
-  /** Shipments one relay has in flight at once while it drains a backlog. */
-  RELAY_SHIP_CONCURRENCY: positiveInt.default(2),
-  /** Messages one relay holds at most; past it, rooms keep theirs (and their own bound applies). */
-  RELAY_MAX_HELD: positiveInt.default(500_000),
-  /**
-   * Broadcast coalescing: after a flush, frames wait until this many ms have passed before
-   * the next one, so a busy room sends one WebSocket message per socket per interval
-   * instead of one per chat message. An idle room flushes at once.
-   */
-  ROOM_BROADCAST_INTERVAL_MS: z.coerce.number().int().min(0).default(15),
-  /**
-   * Presence lists at most this many users (welcome, presence API); in a room with more
-   * online, joins and leaves are no longer sent one by one, only the count.
-   */
-  ROOM_PRESENCE_LIST_MAX: positiveInt.default(200),
-  /** Past the list limit, the online count is broadcast at most once per this many ms. */
-  ROOM_PRESENCE_COUNT_INTERVAL_MS: positiveInt.default(1_000),
-  /** At most one typing event per user per this many ms. */
-  ROOM_TYPING_INTERVAL_MS: positiveInt.default(2_000),
-})
+export const edgeConfigSchema = z
+  .object({
+    ORIGIN_URL: z.url({ protocol: /^https?$/ }),
+    EDGE_SIGNING_SECRET: secret,
+    UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+    /** PlanetScale-style URL with read-only credentials: http(s)://user:password@host. */
+    DATABASE_READ_URL: z.url({ protocol: /^https?$/ }),
+    CORS_ORIGINS: list,
+    BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
+    ORIGIN_TIMEOUT_MS: positiveInt.default(10_000),
+    HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
+    /** Public keys that may have signed an access token: the current one and, while rotating, the next or previous. */
+    JWT_JWKS: jsonVar(z.object({ keys: z.array(ed25519Jwk).min(1) })),
+    ...tokenClaims,
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: positiveInt.default(100),
+    RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(600),
+    /** Sign-in and sign-up attempts per client IP, and per email, in 15 minutes. */
+    RATE_LIMIT_AUTH_PER_15_MINUTES: positiveInt.default(10),
+    /** Sign-in and sign-up attempts per email from all IPs together in 15 minutes: a looser ceiling, so strangers cannot lock an owner out. */
+    RATE_LIMIT_AUTH_PER_EMAIL_15_MINUTES: positiveInt.default(100),
+    /** Per-route overrides, e.g. {"GET /v1/profiles": 300}: requests per minute for that route. */
+    RATE_LIMIT_ROUTES: jsonVar(
+      z.record(z.string().regex(/^[A-Z]+ \/\S*$/), z.number().int().positive()),
+    ).default({}),
+    /** A rate-limit check that takes longer lets the request through rather than stall it. */
+    RATE_LIMIT_TIMEOUT_MS: positiveInt.default(200),
+    CACHE_TTL_PROFILE_SECONDS: positiveInt.default(300),
+    CACHE_TTL_PROFILE_LIST_SECONDS: positiveInt.default(60),
+    /** How long past its TTL an entry may still be served (x-cache: STALE) when the database cannot answer. */
+    CACHE_STALE_SECONDS: positiveInt.default(86_400),
+    CACHE_TTL_ROOM_SECONDS: positiveInt.default(300),
+    CACHE_TTL_ROOM_LIST_SECONDS: positiveInt.default(30),
+    /** Full pages of history never change; they live this long. */
+    CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
+    /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
+    ROOM_MAX_BODY_BYTES: positiveInt.default(4096),
+    /** One replay (a reconnect with lastSeq, or `resume`) sends at most this many messages; older ones come as a `gap` to page. */
+    ROOM_REPLAY_MAX_MESSAGES: positiveInt.default(1_000),
+    /** …and at most about this many bytes; the rest comes as a trailing `gap`. */
+    ROOM_REPLAY_MAX_BYTES: positiveInt.default(1_048_576),
+    /**
+     * What one socket may owe: bytes sent to it past the last `mark` it echoed. A socket that
+     * stops reading is closed (4408) there, so it makes the room hold at most this much.
+     * Must exceed ROOM_REPLAY_MAX_BYTES (a replay is sent at once).
+     */
+    ROOM_SOCKET_MAX_UNREAD_BYTES: positiveInt.default(4_194_304),
+    /** A socket may `resume` at most once per this many ms; more often is refused (`rate_limited`). */
+    ROOM_RESUME_INTERVAL_MS: positiveInt.default(1_000),
+    /** Largest WebSocket frame the room reads; a larger one closes the socket with 1009. */
+    ROOM_MAX_FRAME_BYTES: positiveInt.default(16_384),
+    /** Flood control per connection: a token bucket of this many frames per second… */
+    ROOM_FLOOD_PER_SECOND: positiveInt.default(20),
+    /** …holding this many; past empty, frames are refused, and a second bucket's worth more closes with 4429. */
+    ROOM_FLOOD_BURST: positiveInt.default(40),
+    /** Sends per second one user may make in a room across all their sockets (and HTTP)… */
+    ROOM_USER_SENDS_PER_SECOND: positiveInt.default(20),
+    /** …and in a burst; past it a send is refused (`rate_limited`, retryable). */
+    ROOM_USER_SENDS_BURST: positiveInt.default(40),
+    /** Open sockets one user may hold in one room; one more is closed with 4429. */
+    ROOM_MAX_SOCKETS_PER_USER: positiveInt.default(10),
+    /** Messages waiting for the origin, at most; when full, sends get `unavailable` instead of an ack. */
+    ROOM_OUTBOX_LIMIT: positiveInt.default(10_000),
+    /** Recent messages each room keeps (besides its outbox) to replay on reconnect. */
+    ROOM_WINDOW: positiveInt.default(1_000),
+    /** Messages per hand-over from a room to its relay. */
+    ROOM_SHIP_BATCH: positiveInt.default(500),
+    /** How long a room gathers messages before handing them to its relay. */
+    ROOM_SHIP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+    /** How long after a hand-over a room first asks its relay whether its messages have landed in MySQL. */
+    ROOM_LANDED_CHECK_MS: positiveInt.default(1_000),
+    /** A room's fallback alarm while messages are on their way (its timers die if it is evicted). */
+    ROOM_SHIP_SAFETY_MS: positiveInt.default(30_000),
+    /** Longest wait between retries (rooms handing over, relays shipping) while something is down. */
+    ROOM_SHIP_MAX_BACKOFF_MS: positiveInt.default(30_000),
+    /** Relays: each gathers many rooms' messages and ships them to MySQL together; rooms pick one by id. */
+    RELAY_COUNT: positiveInt.default(2),
+    /** How long a relay gathers before it ships (at once when RELAY_BATCH are waiting). */
+    RELAY_GATHER_MS: z.coerce.number().int().min(0).default(200),
+    /** Messages per shipment from a relay to the origin, all rooms together. */
+    RELAY_BATCH: positiveInt.max(INGEST_MAX_ITEMS).default(2_000),
+    /** Shipments one relay has in flight at once while it drains a backlog. */
+    RELAY_SHIP_CONCURRENCY: positiveInt.default(2),
+    /** Messages one relay holds at most; past it, rooms keep theirs (and their own bound applies). */
+    RELAY_MAX_HELD: positiveInt.default(500_000),
+    /**
+     * Broadcast coalescing: after a flush, frames wait until this many ms have passed before
+     * the next one, so a busy room sends one WebSocket message per socket per interval
+     * instead of one per chat message. An idle room flushes at once.
+     */
+    ROOM_BROADCAST_INTERVAL_MS: z.coerce.number().int().min(0).default(15),
+    /**
+     * Presence lists at most this many users (welcome, presence API); in a room with more
+     * online, joins and leaves are no longer sent one by one, only the count.
+     */
+    ROOM_PRESENCE_LIST_MAX: positiveInt.default(200),
+    /** Past the list limit, the online count is broadcast at most once per this many ms. */
+    ROOM_PRESENCE_COUNT_INTERVAL_MS: positiveInt.default(1_000),
+    /** At most one typing event per user per this many ms. */
+    ROOM_TYPING_INTERVAL_MS: positiveInt.default(2_000),
+  })
+  .refine((c) => c.ROOM_SOCKET_MAX_UNREAD_BYTES > c.ROOM_REPLAY_MAX_BYTES, {
+    path: ['ROOM_SOCKET_MAX_UNREAD_BYTES'],
+    message:
+      'must exceed ROOM_REPLAY_MAX_BYTES: a replay is sent at once, before any mark can be echoed',
+  })
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>
 
 export const standInConfigSchema = z.object({

@@ -19,6 +19,8 @@ export const closeCodes = {
   forbidden: 4403,
   /** This connection sent frames faster than the room allows. */
   flooding: 4429,
+  /** The socket stopped reading (it owed more than the room's unread bound): reconnect and resume. */
+  notReading: 4408,
   /** The room is not available right now (storage or startup); reconnect later. */
   unavailable: 4503,
   /** A frame larger than the room accepts. */
@@ -35,6 +37,8 @@ export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('typing') }),
   z.object({ type: z.literal('resume'), lastSeq: z.number().int().min(0) }),
   z.object({ type: z.literal('read'), seq: z.number().int().min(0) }),
+  /** The echo of a `mark`: everything the room sent before it has been read. */
+  z.object({ type: z.literal('marked'), id: z.string().max(32) }),
 ])
 export type ClientFrame = z.infer<typeof clientFrame>
 
@@ -100,6 +104,8 @@ export type ServerFrame =
   | { type: 'error'; code: RoomErrorCode; message: string; clientMsgId?: string }
   /** Messages `from`..`to` are older than the room's window: page them with the history API. */
   | { type: 'gap'; from: number; to: number }
+  /** Echo `{type: 'marked', id}` once read: a socket that does not is closed with 4408. */
+  | { type: 'mark'; id: string }
 
 /** Heartbeat: the room answers without waking (setWebSocketAutoResponse). */
 export const PING = 'ping'

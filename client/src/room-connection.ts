@@ -242,6 +242,10 @@ export class RoomConnection extends Emitter<RoomEvents> {
       case 'error':
         this.onError(frame)
         break
+      case 'mark':
+        // Read this far: the room closes (4408) a socket that owes it too much.
+        this.raw({ type: 'marked', id: frame.id })
+        break
     }
   }
 

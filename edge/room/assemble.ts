@@ -1,4 +1,5 @@
 import type { EdgeConfig } from '../../shared/config'
+import { closeCodes } from '../../shared/protocol'
 import { errorFields, log } from '../log'
 import type { Relay } from '../relay'
 import { relayFor } from '../relay/name'
@@ -7,8 +8,9 @@ import { FanOut } from './fanout'
 import { numbering } from './numbering'
 import { type Courier, RoomOutbox } from './outbox'
 import { RoomPresence } from './presence'
-import { RoomSockets } from './sockets'
+import { closeSocket, RoomSockets } from './sockets'
 import { RoomStore } from './store'
+import { UnreadBound } from './unread'
 
 /** The room's relay, picked by its id. */
 function courierOf(
@@ -48,12 +50,21 @@ export function assemble(
     burst: config.ROOM_FLOOD_BURST,
     typingIntervalMs: config.ROOM_TYPING_INTERVAL_MS,
   })
+  const unread = new UnreadBound<WebSocket>(config.ROOM_SOCKET_MAX_UNREAD_BYTES, (ws) => {
+    log('warn', 'room: closed a socket that stopped reading', {
+      room: roomId(),
+      user: sockets.attachmentOf(ws)?.user.id,
+      maxUnreadBytes: config.ROOM_SOCKET_MAX_UNREAD_BYTES,
+    })
+    closeSocket(ws, closeCodes.notReading, 'not reading: too many unread bytes')
+  })
   const fanout = new FanOut(
     () => sockets.all(),
     store,
     config.ROOM_BROADCAST_INTERVAL_MS,
     store.seq,
     { maxMessages: config.ROOM_REPLAY_MAX_MESSAGES, maxBytes: config.ROOM_REPLAY_MAX_BYTES },
+    (peer, data, bytes) => unread.deliver(peer as WebSocket, data, bytes),
   )
   const alarm = earliestAlarm(ctx.storage)
   const outbox: RoomOutbox = new RoomOutbox(
@@ -86,6 +97,6 @@ export function assemble(
     listMax: config.ROOM_PRESENCE_LIST_MAX,
     countIntervalMs: config.ROOM_PRESENCE_COUNT_INTERVAL_MS,
   })
-  const parts = { store, sockets, fanout, outbox, presence, alarm }
+  const parts = { store, sockets, unread, fanout, outbox, presence, alarm }
   return { ...parts, numbering: numbering(ctx, config, roomId, parts) }
 }

@@ -1,11 +1,12 @@
 import { type StoredMessage, toFrame } from '../../shared/message'
 import type { ServerFrame } from '../../shared/protocol'
 import { sendTo } from './sockets'
+import { type Peer, utf8Length } from './unread'
 
-/** Anything a frame can be sent to: a WebSocket, or a test's recorder. */
-export interface Peer {
-  send(data: string): void
-}
+export type { Peer } from './unread'
+
+/** Sends `data` (`bytes` long, when known) to one peer; false when it went nowhere. */
+export type Deliver = (peer: Peer, data: string, bytes?: number) => boolean
 
 /** What the fan-out reads to replay: the room's store. */
 export interface ReplaySource {
@@ -36,6 +37,8 @@ export class FanOut {
     seq: number,
     /** What one replay may send at most (DESIGN §2.9: bounded replay). */
     private readonly replayBudget = { maxMessages: 1000, maxBytes: 1 << 20 },
+    /** Every frame leaves through here (the room counts what each socket owes). */
+    private readonly deliver: Deliver = sendTo,
   ) {
     this.broadcastSeq = seq
   }
@@ -53,7 +56,8 @@ export class FanOut {
   broadcastExcept(frame: ServerFrame, except: Peer): void {
     this.flush()
     const data = JSON.stringify(frame)
-    for (const peer of this.peers()) if (peer !== except) sendTo(peer, data)
+    const bytes = utf8Length(data)
+    for (const peer of this.peers()) if (peer !== except) this.deliver(peer, data, bytes)
   }
 
   flush(): void {
@@ -63,7 +67,8 @@ export class FanOut {
     const frames = this.pending
     this.pending = []
     const data = JSON.stringify(frames.length === 1 ? frames[0] : frames)
-    for (const peer of this.peers()) sendTo(peer, data)
+    const bytes = utf8Length(data)
+    for (const peer of this.peers()) this.deliver(peer, data, bytes)
     for (const f of frames) if (f.type === 'message') this.broadcastSeq = f.seq
   }
 
@@ -82,7 +87,7 @@ export class FanOut {
     let from = lastSeq
     const oldestReplayed = Math.max(this.source.lowestHeld(), upTo - maxMessages + 1)
     if (from + 1 < oldestReplayed) {
-      sendTo(peer, JSON.stringify({ type: 'gap', from: from + 1, to: oldestReplayed - 1 }))
+      this.deliver(peer, JSON.stringify({ type: 'gap', from: from + 1, to: oldestReplayed - 1 }))
       from = oldestReplayed - 1
     }
     let bytes = 0
@@ -96,10 +101,10 @@ export class FanOut {
         if (bytes > maxBytes) break
         frames.push(toFrame(row))
       }
-      if (frames.length && !sendTo(peer, JSON.stringify(frames))) return
+      if (frames.length && !this.deliver(peer, JSON.stringify(frames))) return
       from = frames.at(-1)?.seq ?? from
       if (frames.length < rows.length) break
     }
-    if (from < upTo) sendTo(peer, JSON.stringify({ type: 'gap', from: from + 1, to: upTo }))
+    if (from < upTo) this.deliver(peer, JSON.stringify({ type: 'gap', from: from + 1, to: upTo }))
   }
 }

@@ -21,9 +21,10 @@ import { accepted, roomHeaders } from './headers'
 import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import { connectRefusal, refusal, userSendRate } from './refusal'
-import { type Attachment, closeSocket, type RoomSockets, sendTo } from './sockets'
+import { type Attachment, closeSocket, type RoomSockets } from './sockets'
 import { roomStats } from './stats'
 import type { RoomStore } from './store'
+import type { UnreadBound } from './unread'
 import { welcomeFrame } from './welcome'
 
 export type { RoomHistory, SendResult } from './contract'
@@ -42,6 +43,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private readonly config: EdgeConfig
   private readonly store: RoomStore
   private readonly sockets: RoomSockets
+  /** Every frame to a socket leaves through it: what each socket owes is counted. */
+  private readonly unread: UnreadBound<WebSocket>
   private readonly fanout: FanOut
   private readonly outbox: RoomOutbox
   private readonly presence: RoomPresence
@@ -56,6 +59,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     const parts = assemble(ctx, this.config, relays, () => this.roomId)
     this.store = parts.store
     this.sockets = parts.sockets
+    this.unread = parts.unread
     this.fanout = parts.fanout
     this.outbox = parts.outbox
     this.presence = parts.presence
@@ -102,16 +106,13 @@ export class Room extends DurableObject<Record<string, unknown>> {
     void this.clock.setAlarm(nextExpiryCheck(attachment.exp * 1000))
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
     this.fanout.flush()
-    this.send(server, this.welcome(user))
+    const presence = this.presence.snapshot()
+    this.send(server, welcomeFrame(this.config, this.roomId, this.store.seq, user, presence))
     if (lastSeq !== null && this.sockets.mayResume(server, this.config.ROOM_RESUME_INTERVAL_MS)) {
       this.fanout.replay(server, Number(lastSeq))
     }
     if (firstOfUser) this.presence.joined(user)
     return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
-  }
-
-  private welcome(you: PresenceUser): ServerFrame {
-    return welcomeFrame(this.config, this.roomId, this.store.seq, you, this.presence.snapshot())
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -136,6 +137,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
         return this.onResume(ws, frame)
       case 'read':
         return this.onRead(att.user, frame)
+      case 'marked':
+        return this.unread.answered(ws, frame.id)
     }
   }
 
@@ -257,7 +260,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   /** For tests and operators: the room's own bookkeeping. */
   async stats() {
-    return roomStats(this.store, this.outbox, this.sockets, this.presence)
+    return roomStats(this.store, this.outbox, this.sockets, this.presence, this.unread)
   }
 
   /**
@@ -290,6 +293,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
   }
 
   private send(ws: WebSocket, frame: ServerFrame): void {
-    sendTo(ws, JSON.stringify(frame))
+    this.unread.deliver(ws, JSON.stringify(frame))
   }
 }

@@ -2,6 +2,7 @@ import type { RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import type { RoomSockets } from './sockets'
 import type { RoomStore } from './store'
+import type { UnreadBound } from './unread'
 
 /** A room's own bookkeeping, for tests and operators (`GET /internal/rooms/:id/stats`). */
 export function roomStats(
@@ -9,6 +10,7 @@ export function roomStats(
   outbox: RoomOutbox,
   sockets: RoomSockets,
   presence: RoomPresence,
+  unread: UnreadBound<WebSocket>,
 ) {
   return {
     seq: store.seq,
@@ -21,6 +23,8 @@ export function roomStats(
     /** Messages the origin refused for good (kept by the relay for an operator). */
     setAside: store.counter('setAside'),
     wakes: store.counter('wakes'),
+    /** Sockets closed (4408) for owing more than the unread bound, since the room woke. */
+    closedNotReading: unread.closed,
     presence: presence.snapshot().presence,
   }
 }
