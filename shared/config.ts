@@ -72,6 +72,8 @@ export const originConfigSchema = z.object({
   ...tokenClaims,
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
   REFRESH_TOKEN_TTL_DAYS: positiveInt.default(30),
+  /** A spent refresh token presented again this soon after its rotation (a retried refresh) gets the same successor instead of revoking the sign-in; 0 turns the grace off. */
+  REFRESH_RETRY_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   /** scrypt cost (N, a power of two), block size (r) and parallelism (p) for new password hashes. */
   SCRYPT_COST: positiveInt
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')

@@ -29,7 +29,7 @@ async function register(ip: string, displayName = 'Ada Lovelace') {
 }
 
 describe('accounts and profiles, as a client sees them', () => {
-  it('register → login → cached reads → PATCH → fresh read everywhere → 304 → refresh rotation → reuse revokes', async () => {
+  it('register → login → cached reads → PATCH → fresh read everywhere → 304 → refresh rotation → a retry gets the same successor → reuse revokes', async () => {
     const ip = freshIp()
     const other = freshIp()
     const reg = await register(ip)
@@ -88,14 +88,26 @@ describe('accounts and profiles, as a client sees them', () => {
     const newer = rotated.body.refreshToken
     expect((await api('/v1/me', { ip, token: rotated.body.accessToken })).status).toBe(200)
 
-    const reused = await api('/v1/auth/refresh', { method: 'POST', ip, json: { refreshToken } })
-    expect(reused.status).toBe(401)
-    expect(reused.body.error.message).toMatch(/already used/)
-    // The reuse revoked the whole family: the newer token is dead too.
-    const afterReuse = await api('/v1/auth/refresh', {
+    // A retry (the response was lost) within REFRESH_RETRY_GRACE_SECONDS: the same successor.
+    const retried = await api('/v1/auth/refresh', { method: 'POST', ip, json: { refreshToken } })
+    expect(retried.status).toBe(200)
+    expect(retried.body.refreshToken).toBe(newer)
+    const newest = await api('/v1/auth/refresh', {
       method: 'POST',
       ip,
       json: { refreshToken: newer },
+    })
+    expect(newest.status).toBe(200)
+
+    // Once its successor is spent, the old token is reuse.
+    const reused = await api('/v1/auth/refresh', { method: 'POST', ip, json: { refreshToken } })
+    expect(reused.status).toBe(401)
+    expect(reused.body.error.message).toMatch(/already used/)
+    // The reuse revoked the whole family: the newest token is dead too.
+    const afterReuse = await api('/v1/auth/refresh', {
+      method: 'POST',
+      ip,
+      json: { refreshToken: newest.body.refreshToken },
     })
     expect(afterReuse.status).toBe(401)
     expect(afterReuse.body.error.message).toMatch(/revoked/)
