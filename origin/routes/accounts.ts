@@ -5,13 +5,7 @@ import { cacheScopes as scopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
 import { newId } from '../../shared/ids'
 import { profiles, users } from '../../shared/schema'
-import {
-  burnPasswordCheck,
-  hashPassword,
-  needsRehash,
-  type ScryptParams,
-  verifyPassword,
-} from '../auth/passwords'
+import { checkSignIn, hashPassword, needsRehash, type ScryptParams } from '../auth/passwords'
 import type { TokenIssuer } from '../auth/tokens'
 import type { Database } from '../db'
 import type { OriginEnv } from '../env'
@@ -60,11 +54,8 @@ export function accountRoutes({ db, tokens, invalidator, scrypt }: AccountDeps) 
   app.openapi(routes.login, async (c) => {
     const { email, password } = c.req.valid('json')
     const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1)
-    if (!user) {
-      await burnPasswordCheck(scrypt)
-      throw new ApiError('unauthorized', 'Wrong email or password')
-    }
-    if (!(await verifyPassword(password, user.passwordHash))) {
+    // Checked (or its cost burnt) before `user` decides anything: one timing for every failure.
+    if (!(await checkSignIn(password, user?.passwordHash, scrypt)) || !user) {
       throw new ApiError('unauthorized', 'Wrong email or password')
     }
     // The cost was raised since this hash was made: the password is at hand, so upgrade it.
