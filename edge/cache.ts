@@ -2,9 +2,11 @@ import type { Context } from 'hono'
 import { cacheKeys } from '../shared/cache-keys'
 import { ApiError } from '../shared/errors'
 import { sha1Hex } from '../shared/hex'
+import { breakers, isOpenCircuit } from './breakers'
 import { clients } from './clients'
 import { databaseUnreachable } from './database'
 import type { AppEnv } from './env'
+import { localCopies } from './local-copies'
 import { errorFields, log } from './log'
 import { roundTripOf } from './round-trip'
 
@@ -50,7 +52,7 @@ function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: st
 
 /** Reads the scope's generation and the entry in the request's one round trip; null: Redis failed. */
 async function lookup(c: Context<AppEnv>, genKey: string, key: string | null) {
-  const trip = roundTripOf(c, clients(c.var.config).redis)
+  const trip = roundTripOf(c, clients(c.var.config).redis, breakers(c.var.config).redis)
   try {
     const replies = await trip.exec((p) => (key ? p.get(genKey).get(key) : p))
     if (!key) return { gen: 0, entry: null }
@@ -59,10 +61,13 @@ async function lookup(c: Context<AppEnv>, genKey: string, key: string | null) {
     return { gen: Number(g?.result ?? 0), entry: (e?.result ?? null) as Entry | null }
   } catch (err) {
     if (err instanceof ApiError) throw err
-    log('warn', 'cache unreachable; reading the database directly', {
-      requestId: c.var.requestId,
-      ...errorFields(err),
-    })
+    // While the circuit is open every request lands here: its opening was logged once.
+    if (!isOpenCircuit(err)) {
+      log('warn', 'cache unreachable; serving a local copy or reading the database', {
+        requestId: c.var.requestId,
+        ...errorFields(err),
+      })
+    }
     return null
   }
 }
@@ -88,9 +93,17 @@ export async function cachedRead<T>(
   const current = entry && entry.gen === gen && typeof entry.text === 'string' ? entry : null
   // A shared entry is authorized per request; parsed only when there is a rule to apply.
   const authorize = async (text: string) => options.authorize?.(JSON.parse(text) as T)
+  const copies = localCopies(c.var.config)
   if (current && Date.now() - current.storedAt < options.ttlSeconds * 1000) {
     await authorize(current.text)
+    if (options.key) copies.confirm(options.key, current)
     return respond(c, 'HIT', current.etag, current.text)
+  }
+  // Redis did not answer: the isolate's own recent copy, rather than the database for every read.
+  const copy = !found && options.key ? copies.recent(options.key) : null
+  if (copy) {
+    await authorize(copy.text)
+    return respond(c, 'STALE', copy.etag, copy.text)
   }
   let body: T | null
   try {
@@ -113,9 +126,10 @@ export async function cachedRead<T>(
   const store = found && options.key && (options.storable?.(body) ?? true)
   if (!store || !options.key) return respond(c, 'BYPASS', etag, text)
   const stored: Entry = { gen, storedAt: Date.now(), etag, text }
+  copies.confirm(options.key, stored)
   const ttl = options.ttlSeconds + c.var.config.CACHE_STALE_SECONDS
-  const fill = clients(c.var.config)
-    .redis.set(options.key, stored, { ex: ttl })
+  const fill = breakers(c.var.config)
+    .redis.execute(() => clients(c.var.config).redis.set(options.key!, stored, { ex: ttl }))
     .catch((err: unknown) =>
       log('warn', 'cache fill failed', { requestId: c.var.requestId, ...errorFields(err) }),
     )

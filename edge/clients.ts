@@ -3,6 +3,8 @@ import { Redis } from '@upstash/redis/cloudflare'
 import { drizzle } from 'drizzle-orm/planetscale-serverless'
 import { createLocalJWKSet } from 'jose'
 import type { EdgeConfig } from '../shared/config'
+import { breakers } from './breakers'
+import { perIsolate } from './per-isolate'
 
 /** The Upstash client; each command gives up after `timeoutMs` (no retries: the caller degrades). */
 function upstash(config: EdgeConfig, timeoutMs: number): Redis {
@@ -25,16 +27,21 @@ function readDatabase(config: EdgeConfig, timeoutMs?: number): Client {
   })
 }
 
-function memoized<T>(build: (config: EdgeConfig) => T): (config: EdgeConfig) => T {
-  const built = new WeakMap<EdgeConfig, T>()
-  return (config) => {
-    let value = built.get(config)
-    if (!value) {
-      value = build(config)
-      built.set(config, value)
-    }
-    return value
-  }
+/**
+ * The same, every query through the database's circuit breaker: a failure to reach it (or
+ * a 5xx) counts, and while the circuit is open queries fail at once instead of waiting.
+ */
+function guardedDatabase(config: EdgeConfig): Client {
+  const breaker = breakers(config).database
+  return new Client({
+    url: config.DATABASE_READ_URL,
+    fetch: (input, init) =>
+      breaker.execute(async () => {
+        const res = await fetch(input, init)
+        if (res.status >= 500) throw new Error(`database answered ${res.status}`)
+        return res
+      }),
+  })
 }
 
 /**
@@ -42,14 +49,14 @@ function memoized<T>(build: (config: EdgeConfig) => T): (config: EdgeConfig) => 
  * Redis must not stall a request, so the cache path gives up and goes to the database),
  * the read-only database, and the public keys that verify access tokens.
  */
-export const clients = memoized((config) => ({
+export const clients = perIsolate((config) => ({
   redis: upstash(config, config.RATE_LIMIT_TIMEOUT_MS * 2),
-  readDb: drizzle({ client: readDatabase(config) }),
+  readDb: drizzle({ client: guardedDatabase(config) }),
   jwks: createLocalJWKSet(config.JWT_JWKS),
 }))
 
 /** The same clients for `/health`, with its own timeout on every call. */
-export const healthClients = memoized((config) => ({
+export const healthClients = perIsolate((config) => ({
   redis: upstash(config, config.HEALTH_TIMEOUT_MS),
   database: readDatabase(config, config.HEALTH_TIMEOUT_MS),
 }))

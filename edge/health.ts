@@ -1,6 +1,7 @@
 import type { Handler } from 'hono'
 import type { EdgeConfig } from '../shared/config'
 import { verifyRequest } from '../shared/internal/signature'
+import { breakerReport } from './breakers'
 import { healthClients } from './clients'
 import type { ConfigVariables } from './middleware/config'
 import { rateLimitStats } from './ratelimit/fallback'
@@ -92,7 +93,12 @@ export function health(): Handler<{ Variables: ConfigVariables }> {
       { windowMs: 30_000 },
     )
     if (!verdict.ok) return c.json({ status }, up ? 200 : 503)
-    const edge = { status: 'up' as const, rateLimitFailOpen: rateLimitStats.failOpen }
+    const edge = {
+      status: 'up' as const,
+      rateLimitFailOpen: rateLimitStats.failOpen,
+      // This isolate's circuit breakers (the probes above bypass them: they test, not use).
+      breakers: await breakerReport(config),
+    }
     return c.json({ status, parts: { edge, ...parts } }, up ? 200 : 503)
   }
 }

@@ -1,4 +1,5 @@
 import type { Pipeline, Redis } from '@upstash/redis'
+import type { Guard } from './breakers'
 
 /** One command's answer in an Upstash pipeline run with `keepErrors`. */
 export type Reply = { result?: unknown; error?: string }
@@ -23,7 +24,11 @@ export type RoundTripVariables = { roundTrip?: RoundTrip }
 export class RoundTrip {
   private riders: Rider[] = []
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** Redis's circuit breaker: while it is open the pipeline fails at once. */
+    private readonly guard: Guard,
+  ) {}
 
   ride(rider: Rider): void {
     this.riders.push(rider)
@@ -44,7 +49,7 @@ export class RoundTrip {
     if (pipeline.length() === 0) return []
     let replies: Reply[]
     try {
-      replies = await pipeline.exec<Reply[]>({ keepErrors: true })
+      replies = await this.guard.execute(() => pipeline.exec<Reply[]>({ keepErrors: true }))
     } catch (err) {
       for (const rider of riders) await rider.settle(null, err)
       throw err
@@ -65,10 +70,11 @@ export function roundTripOf(
     set(key: 'roundTrip', value: RoundTrip): void
   },
   redis: Redis,
+  guard: Guard,
 ): RoundTrip {
   let trip = c.var.roundTrip
   if (!trip) {
-    trip = new RoundTrip(redis)
+    trip = new RoundTrip(redis, guard)
     c.set('roundTrip', trip)
   }
   return trip

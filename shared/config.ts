@@ -108,12 +108,20 @@ export const edgeConfigSchema = z
     RATE_LIMIT_ROUTES: jsonVar(
       z.record(z.string().regex(/^[A-Z]+ \/\S*$/), z.number().int().positive()),
     ).default({}),
+    /** Circuit breakers (Redis, the database, the origin): this many failures in a row open one… */
+    BREAKER_FAILURES: positiveInt.default(5),
+    /** …and for this long calls to that dependency fail at once, before one is let through to test it. */
+    BREAKER_HALF_OPEN_MS: positiveInt.default(5_000),
     /** A rate-limit check that takes longer lets the request through rather than stall it. */
     RATE_LIMIT_TIMEOUT_MS: positiveInt.default(200),
     CACHE_TTL_PROFILE_SECONDS: positiveInt.default(300),
     CACHE_TTL_PROFILE_LIST_SECONDS: positiveInt.default(60),
     /** How long past its TTL an entry may still be served (x-cache: STALE) when the database cannot answer. */
     CACHE_STALE_SECONDS: positiveInt.default(86_400),
+    /** With Redis unreachable, a read is served (STALE) from the isolate's own copy if that copy was confirmed current within this many seconds; 0: never. */
+    CACHE_LOCAL_STALE_SECONDS: z.coerce.number().int().min(0).default(60),
+    /** Memory each isolate gives those copies (least recently confirmed dropped first). */
+    CACHE_LOCAL_MAX_BYTES: positiveInt.default(8_388_608),
     CACHE_TTL_ROOM_SECONDS: positiveInt.default(300),
     CACHE_TTL_ROOM_LIST_SECONDS: positiveInt.default(30),
     /** Full pages of history never change; they live this long. */

@@ -242,10 +242,8 @@ export class RoomConnection extends Emitter<RoomEvents> {
       case 'error':
         this.onError(frame)
         break
-      case 'mark':
-        // Read this far: the room closes (4408) a socket that owes it too much.
-        this.raw({ type: 'marked', id: frame.id })
-        break
+      case 'mark': // read this far: the room closes (4408) a socket that owes it too much
+        return this.raw({ type: 'marked', id: frame.id })
     }
   }
 

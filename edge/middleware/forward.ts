@@ -2,6 +2,7 @@ import type { Handler } from 'hono'
 import type { RequestIdVariables } from 'hono/request-id'
 import { ApiError } from '../../shared/errors'
 import { signRequest } from '../../shared/internal/signature'
+import { breakers, isOpenCircuit } from '../breakers'
 import { errorFields, log } from '../log'
 import type { AuthVariables } from './auth'
 import type { ConfigVariables } from './config'
@@ -53,14 +54,17 @@ export function forwardToOrigin(): Handler<ForwardEnv> {
 
     let response: Response
     try {
-      response = await fetch(new URL(pathWithQuery, config.ORIGIN_URL), {
-        method: c.req.method,
-        headers,
-        body: body.byteLength ? body : undefined,
-        signal: AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS),
-      })
+      // Through the origin's breaker: while it is open, no request waits for the timeout.
+      response = await breakers(config).origin.execute(() =>
+        fetch(new URL(pathWithQuery, config.ORIGIN_URL), {
+          method: c.req.method,
+          headers,
+          body: body.byteLength ? body : undefined,
+          signal: AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS),
+        }),
+      )
     } catch (err) {
-      log('warn', 'origin unreachable', {
+      log('warn', isOpenCircuit(err) ? 'origin circuit open' : 'origin unreachable', {
         requestId: c.var.requestId,
         path: url.pathname,
         ...errorFields(err),

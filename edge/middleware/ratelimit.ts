@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { RequestIdVariables } from 'hono/request-id'
 import { ApiError } from '../../shared/errors'
+import { breakers } from '../breakers'
 import { clients } from '../clients'
 import { LimitCheck } from '../ratelimit/check'
 import { rulesFor } from '../ratelimit/rules'
@@ -44,7 +45,7 @@ export function rateLimit(
     }
     const { redis } = clients(config)
     const check = new LimitCheck(redis, rulesFor(config, facts, !!options.auth), c.var.requestId)
-    const trip = roundTripOf(c, redis)
+    const trip = roundTripOf(c, redis, breakers(config).redis)
     trip.ride(check)
     // On its own: a 429 goes on, a Redis failure has already failed open inside the check.
     const runAlone = () =>

@@ -14,7 +14,7 @@ beforeAll(async () => {
   redis = await privateRedis()
   stack = await startTestStack({
     redisUrl: redis.url,
-    edgeVars: { CACHE_TTL_PROFILE_SECONDS: '1' },
+    edgeVars: { CACHE_TTL_PROFILE_SECONDS: '1', BREAKER_HALF_OPEN_MS: '1000' },
   })
   api = apiClient(stack.urls.edge, { ip: freshIp() })
 })
@@ -35,22 +35,36 @@ async function register() {
 }
 
 describe('degrading, not falling over', () => {
-  it('Redis down: reads bypass the cache, limits fail open (logged and counted), writes refuse cleanly', async () => {
+  it('Redis down: hot reads STALE from the isolate, cold ones from the database, limits fail open, the breaker opens, writes refuse cleanly', async () => {
     const user = await register()
+    const cold = await register()
     expect((await api(`/v1/profiles/${user.id}`)).headers.get('x-cache')).toBe('MISS')
     await redis.stop()
     try {
       const read = await api(`/v1/profiles/${user.id}`)
       expect(read.status).toBe(200)
-      expect(read.headers.get('x-cache')).toBe('BYPASS')
+      // The isolate's own copy, not a trip to the database.
+      expect(read.headers.get('x-cache')).toBe('STALE')
       expect(read.body.displayName).toBe('Faulty')
       // The in-isolate limiter still counts.
       expect(read.headers.get('ratelimit-limit')).toBe('100')
+      const never = await api(`/v1/profiles/${cold.id}`)
+      expect(never.status).toBe(200)
+      expect(never.headers.get('x-cache')).toBe('BYPASS')
+      // Five failures in a row open Redis's circuit: requests stop calling it at all.
+      for (let i = 0; i < 5; i++) await api(`/v1/profiles/${user.id}`)
+      const calls = stack.standIns.upstash.requests
+      for (let i = 0; i < 10; i++) {
+        expect((await api(`/v1/profiles/${user.id}`)).headers.get('x-cache')).toBe('STALE')
+      }
+      expect(stack.standIns.upstash.requests).toBe(calls)
       const health = await api('/health', {
         headers: await operatorHeaders(stack.secrets.edgeSigningSecret, '/health'),
       })
       expect(health.status).toBe(503)
       expect(health.body.parts.edge.rateLimitFailOpen).toBeGreaterThan(0)
+      expect(health.body.parts.edge.breakers.redis).toMatchObject({ state: 'open' })
+      expect(health.body.parts.edge.breakers.redis.shortCircuited).toBeGreaterThan(0)
       // A write cannot invalidate the cache, so it is refused and nothing changes.
       const write = await api(`/v1/profiles/${user.id}`, {
         method: 'PATCH',
@@ -64,7 +78,8 @@ describe('degrading, not falling over', () => {
       await redis.start()
     }
     let back = await api(`/v1/profiles/${user.id}`)
-    for (let i = 0; i < 30 && back.headers.get('x-cache') === 'BYPASS'; i++) {
+    // Once the breaker lets a call through again (BREAKER_HALF_OPEN_MS), the cache is back.
+    for (let i = 0; i < 30 && ['BYPASS', 'STALE'].includes(back.headers.get('x-cache')!); i++) {
       await new Promise((r) => setTimeout(r, 100))
       back = await api(`/v1/profiles/${user.id}`)
     }
@@ -116,6 +131,21 @@ describe('degrading, not falling over', () => {
     expect(write.status).toBe(503)
     expect(write.headers.get('retry-after')).toBe('5')
     expect(write.body.error.code).toBe('unavailable')
+    // Failures in a row open the origin's circuit: writes then fail at once.
+    for (let i = 0; i < 5; i++) {
+      await api(`/v1/profiles/${user.id}`, {
+        method: 'PATCH',
+        token: user.token,
+        json: { bio: 'x' },
+      })
+    }
+    const operator = async () =>
+      (
+        await api('/health', {
+          headers: await operatorHeaders(stack.secrets.edgeSigningSecret, '/health'),
+        })
+      ).body.parts.edge.breakers
+    expect((await operator()).origin).toMatchObject({ state: 'open', opened: 1 })
 
     // Past the 1 s TTL with the database unreachable too: the last good copy, marked STALE.
     await new Promise((r) => setTimeout(r, 1_200))
@@ -128,5 +158,7 @@ describe('degrading, not falling over', () => {
     const unknown = await api('/v1/profiles/01JD3Q6Z8Y0000000000000000')
     expect(unknown.status).toBe(503)
     expect(unknown.headers.get('retry-after')).toBe('5')
+    for (let i = 0; i < 5; i++) await api('/v1/profiles/01JD3Q6Z8Y0000000000000000')
+    expect((await operator()).database).toMatchObject({ state: 'open' })
   })
 })
