@@ -243,7 +243,8 @@ export class RoomConnection extends Emitter<RoomEvents> {
         this.onError(frame)
         break
       case 'mark': // read this far: the room closes (4408) a socket that owes it too much
-        return this.raw({ type: 'marked', id: frame.id })
+        this.raw({ type: 'marked', id: frame.id })
+        break
     }
   }
 
