@@ -85,7 +85,6 @@ export class RoomConnection extends Emitter<RoomEvents> {
   private refresh = false
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private lastHeard = Date.now()
-
   constructor(
     plaza: RoomClient,
     readonly roomId: string,
