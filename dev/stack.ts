@@ -27,6 +27,8 @@ export interface StackOptions {
   standInsInOwnProcess?: boolean
   /** Extra or overriding edge variables (tests shorten TTLs, for one). */
   edgeVars?: Record<string, string>
+  /** Miniflare only: keep the Durable Objects' storage here, so `restartEdge` keeps it. */
+  edgePersistTo?: string
   /** Print each part's output, prefixed with its name. */
   echo?: boolean
   onProgress?: (message: string) => void
@@ -38,6 +40,8 @@ export interface Stack {
   origin: ManagedProcess
   /** Starts the origin again (after a test stopped or killed it) on the same port. */
   restartOrigin(): Promise<void>
+  /** Miniflare only: stops the edge, waits `downMs`, starts it again on the same port and storage. */
+  restartEdge(downMs?: number): Promise<void>
   edge: ManagedProcess | MiniflareEdge
   /** The variables the edge runs with, so a test can start a second edge just like it. */
   edgeVars: Record<string, string>
@@ -167,6 +171,9 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       ...options.edgeVars,
     }
     let edge: ManagedProcess | MiniflareEdge
+    let restartEdge = async (_downMs: number): Promise<void> => {
+      throw new Error('restartEdge needs the Miniflare edge')
+    }
     let edgeUrl: string
     progress('building the web page (web/ → web/dist)')
     buildWeb()
@@ -213,10 +220,16 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       progress('starting the edge in Miniflare')
       // Loaded only here: importing wrangler installs signal handlers that exit the process.
       const { startMiniflareEdge } = await import('./edge')
-      const mf = await startMiniflareEdge({ vars, port: options.ports.edge })
+      const edgeOptions = { vars, port: options.ports.edge, persistTo: options.edgePersistTo }
+      let mf = await startMiniflareEdge(edgeOptions)
       cleanups.push(() => mf.close())
       edge = mf
       edgeUrl = mf.url
+      restartEdge = async (downMs) => {
+        await mf.close()
+        await new Promise((r) => setTimeout(r, downMs))
+        mf = await startMiniflareEdge(edgeOptions)
+      }
     }
     return {
       urls: {
@@ -233,6 +246,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
         origin = await spawnOrigin()
       },
       edge,
+      restartEdge: (downMs = 0) => restartEdge(downMs),
       edgeVars: vars,
       standIns: { upstash, planetscale },
       secrets,

@@ -66,11 +66,9 @@ export interface RoomEvents {
 }
 
 /**
- * A live room: reconnects with backoff and jitter (partysocket), refreshes the token on
- * 4401, resumes from the last seq it delivered, and keeps a heartbeat. What it receives
- * goes through the `Sequencer` (order, dedupe, gap filling); what it sends through the
- * `SendOutbox` (in flight, paced by the `Pacer`, re-sent after a reconnect).
- */
+ * A live room: reconnects with backoff and jitter (partysocket), refreshes the token on 4401,
+ * resumes from the last seq it delivered, keeps a heartbeat. What it receives goes through
+ * the `Sequencer` (order, dedupe, gap filling); what it sends through the `SendOutbox`. */
 export class RoomConnection extends Emitter<RoomEvents> {
   status: Status = 'connecting'
   readonly presence = new Map<string, PresenceUser>()
@@ -137,6 +135,7 @@ export class RoomConnection extends Emitter<RoomEvents> {
 
   close(): void {
     clearInterval(this.heartbeat)
+    this.sequencer.stop()
     this.setStatus('closed')
     this.outbox.failAll(new PlazaError('closed', 'The room connection was closed'))
     this.socket.close(1000)

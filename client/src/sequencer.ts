@@ -11,6 +11,7 @@ export type HistoryPager = (after: number) => Promise<{ items: Message[]; full: 
 export class Sequencer {
   private readonly held = new Map<number, MessageFrame>()
   private filling: Promise<void> | null = null
+  private stopped = false
 
   constructor(
     /** The last seq delivered; undefined until the first welcome or message. */
@@ -32,16 +33,33 @@ export class Sequencer {
     if (!this.filling) this.drain()
   }
 
-  /** Pages `from`..`to` from history (queued behind any fill in progress), then drains. */
-  fill(from: number, to: number): void {
+  /**
+   * Pages `from`..`to` from history (queued behind any fill in progress), then drains. When
+   * history cannot be read (network, database down) it tries again, later each time: a gap
+   * left open would hold back every message after it.
+   */
+  fill(from: number, to: number, attempt = 0): void {
     const previous = this.filling ?? Promise.resolve()
     this.filling = previous
       .then(() => this.pageIn(from, to))
-      .catch((err: Error) => this.onError(err))
+      .catch((err: Error) => {
+        this.onError(err)
+        if (this.stopped) return
+        const retry = setTimeout(
+          () => this.fill(from, to, attempt + 1),
+          500 * 2 ** Math.min(attempt, 4),
+        )
+        ;(retry as { unref?: () => void }).unref?.()
+      })
       .finally(() => {
         this.filling = null
         this.drain()
       })
+  }
+
+  /** The connection closed: no more retries. */
+  stop(): void {
+    this.stopped = true
   }
 
   private drain(): void {
