@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type WebSocket from 'ws'
-import { signRequest } from '../shared/internal/signature'
+import { roomStats } from '../dev/room-stats'
 import { benchRoom, benchUser, openRoomSocket, startRoomStack } from './rooms'
 import { workerdRss } from './workerd'
 
@@ -68,16 +68,7 @@ async function scenario(maxUnread: string | undefined, stall = true): Promise<Sl
     }
     await sleep(2_000)
     const rssAfter = workerdRss()
-    const path = `/internal/rooms/${roomId}/stats`
-    const headers = await signRequest(stack.secrets.edgeSigningSecret, {
-      method: 'GET',
-      pathWithQuery: path,
-      userId: '',
-      body: new Uint8Array(),
-    })
-    const stats = (await (await fetch(`${stack.urls.edge}${path}`, { headers })).json()) as {
-      closedNotReading?: number
-    }
+    const stats = await roomStats(stack, roomId)
     for (const ws of stuck) ws.terminate()
     sender.close()
     return {

@@ -1,7 +1,6 @@
 import WebSocket from 'ws'
 import { Plaza, type RoomConnection, type RoomOptions } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
-import { signRequest } from '../../shared/internal/signature'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
 import { apiClient, freshEmail, freshIp } from './api'
 
@@ -91,26 +90,7 @@ export async function join(
   return opened(sdkFor(stack, user, options.baseUrl).room(roomId, options))
 }
 
-/** A signed GET of the edge's operator view of a room. */
-export async function roomStats(stack: Stack, roomId: string) {
-  const path = `/internal/rooms/${roomId}/stats`
-  const headers = await signRequest(stack.secrets.edgeSigningSecret, {
-    method: 'GET',
-    pathWithQuery: path,
-    userId: '',
-    body: new Uint8Array(),
-  })
-  const res = await fetch(`${stack.urls.edge}${path}`, { headers })
-  if (!res.ok) throw new Error(`stats: ${res.status} ${await res.text()}`)
-  return (await res.json()) as {
-    seq: number
-    unshipped: number
-    lowestHeld: number
-    sockets: number
-    wakes: number
-    presence: Array<{ id: string; name: string }>
-  }
-}
+export { roomStats } from '../../dev/room-stats'
 
 /** A raw WebSocket to a room, as a hostile or broken client would open one. */
 export function rawSocket(
