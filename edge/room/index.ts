@@ -65,13 +65,14 @@ export class Room extends DurableObject<Record<string, unknown>> {
     this.presence = parts.presence
     this.clock = parts.alarm
     this.numbering = parts.numbering
+    if (ctx.id.name) this.store.rememberName(ctx.id.name)
     // Heartbeats are answered by the runtime without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
   }
 
-  /** The room id: the name the edge addressed this object by. */
+  /** The room id: the name the edge addressed it by (storage's copy, if its alarm woke it unnamed). */
   private get roomId(): string {
-    const name = this.ctx.id.name
+    const name = this.ctx.id.name ?? this.store.name()
     if (!name) throw new Error('a Room is addressed by its room id (ROOMS.getByName)')
     return name
   }

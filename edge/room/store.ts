@@ -38,6 +38,7 @@ export class RoomStore {
   private sentPrunedAt = 0
   /** The latest landing the relay reported (see `recordLanding`); `meta.landed` lags it. */
   private landed: number
+  private storedName: string | null = null
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`)
@@ -51,7 +52,8 @@ export class RoomStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS departures (user TEXT PRIMARY KEY, at INTEGER NOT NULL)`)
     for (const row of sql.exec<{ key: string; value: string }>('SELECT key, value FROM meta')) {
-      this.counters.set(row.key as Counter, Number(row.value))
+      if (row.key === 'name') this.storedName = row.value
+      else this.counters.set(row.key as Counter, Number(row.value))
     }
     // The newest message is never pruned, so the numbering lives in the messages themselves
     // (no counter write per send); `meta.seq` is what rooms stored before.
@@ -59,6 +61,21 @@ export class RoomStore {
     this.seq = Math.max(top ?? 0, this.counter('seq'))
     this.landed = this.counter('landed')
     this.shippedThrough = this.landedThrough()
+  }
+
+  /**
+   * The room's id as storage remembers it: the runtime names an object only when a request
+   * addressed it by name, not when its alarm wakes it (after a restart, say).
+   */
+  name(): string | null {
+    return this.storedName
+  }
+
+  /** Remembers the room's id (once: it never changes). */
+  rememberName(name: string): void {
+    if (this.storedName === name) return
+    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', 'name', name)
+    this.storedName = name
   }
 
   /** Whether the room knows where its numbering stands (it has numbered, or asked MySQL). */
