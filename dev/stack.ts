@@ -20,7 +20,7 @@ export interface StackOptions {
   databaseUrl: string
   redisUrl: string
   /** Where each part listens; any left out gets a free port (tests, benchmarks). */
-  ports?: Partial<Record<'edge' | 'origin' | 'upstash' | 'planetscale', number>>
+  ports?: Partial<Record<'edge' | 'origin' | 'upstash' | 'planetscale' | 'metrics', number>>
   originWorkers?: number
   secretsPath?: string
   /** Run the stand-ins in a process of their own (benchmarks), not in this one (tests count their requests). */
@@ -35,7 +35,7 @@ export interface StackOptions {
 }
 
 export interface Stack {
-  urls: { edge: string; origin: string; upstash: string; planetscale: string }
+  urls: { edge: string; origin: string; upstash: string; planetscale: string; metrics: string }
   /** The running origin cluster; replaced by `restartOrigin`. */
   origin: ManagedProcess
   /** Starts the origin again (after a test stopped or killed it) on the same port. */
@@ -59,6 +59,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
     origin: requested.ports?.origin ?? (await freePort()),
     upstash: requested.ports?.upstash ?? (await freePort()),
     planetscale: requested.ports?.planetscale ?? (await freePort()),
+    metrics: requested.ports?.metrics ?? (await freePort()),
   }
   const options = { ...requested, ports }
   const progress = options.onProgress ?? (() => {})
@@ -142,6 +143,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
             EDGE_SIGNING_SECRET: secrets.edgeSigningSecret,
             JWT_SIGNING_KEY: secrets.jwtSigningKey,
             ORIGIN_PORT: String(options.ports.origin),
+            METRICS_PORT: String(options.ports.metrics),
             ORIGIN_WORKERS: String(options.originWorkers ?? 0),
           },
         },
@@ -237,6 +239,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
         origin: originUrl,
         upstash: upstash.url,
         planetscale: planetscale.url,
+        metrics: `http://127.0.0.1:${options.ports.metrics}/metrics`,
       },
       get origin() {
         return origin
@@ -287,6 +290,7 @@ async function main(): Promise<void> {
     origin: Number(env.ORIGIN_PORT ?? 8788),
     upstash: Number(env.UPSTASH_PORT ?? 8079),
     planetscale: Number(env.PLANETSCALE_PORT ?? 8306),
+    metrics: Number(env.METRICS_PORT ?? 9464),
   }
   let stack: Stack
   try {
@@ -311,6 +315,7 @@ plaza: up in ${((Date.now() - started) / 1000).toFixed(1)} s
   chat in a browser     ${stack.urls.edge}/           (sign up in two windows and talk)
   edge (the API)        ${stack.urls.edge}            try: curl ${stack.urls.edge}/health
   origin (internal)     ${stack.urls.origin}
+  metrics (Prometheus)  ${stack.urls.metrics}
   Upstash stand-in      ${stack.urls.upstash}
   PlanetScale stand-in  ${stack.urls.planetscale}
   health: ${JSON.stringify(health)}

@@ -2,6 +2,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel'
 import { ApiError } from '../shared/errors'
 import { log } from './log'
 import { perIsolate } from './per-isolate'
+import { countSignal } from './signals'
 
 /** What the edge calls that can go down. */
 export const dependencies = ['redis', 'database', 'origin'] as const
@@ -48,6 +49,7 @@ const breakerSet = perIsolate(async (config) => {
     const breaker: Breaker = { policy, opened: 0, shortCircuited: 0 }
     policy.onBreak(() => {
       breaker.opened++
+      countSignal(`breaker:${name}:opened`)
       log('warn', `circuit open: ${name} is failing; calls fail fast`, {
         dependency: name,
         forMs: config.BREAKER_HALF_OPEN_MS,
@@ -72,7 +74,10 @@ export const breakers = perIsolate((config): Record<Dependency, Guard> => {
       try {
         return await b.policy.execute(call)
       } catch (err) {
-        if (isOpenCircuit(err)) b.shortCircuited++
+        if (isOpenCircuit(err)) {
+          b.shortCircuited++
+          countSignal(`breaker:${name}:short_circuited`)
+        }
         throw err
       }
     },

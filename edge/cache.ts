@@ -9,6 +9,7 @@ import type { AppEnv } from './env'
 import { localCopies } from './local-copies'
 import { errorFields, log } from './log'
 import { roundTripOf } from './round-trip'
+import { countSignal } from './signals'
 
 /** What is stored under an entry key: the body, and the generation read before it was queried. */
 interface Entry {
@@ -41,6 +42,7 @@ async function etagOf(gen: number, text: string): Promise<string> {
 }
 
 function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: string): Response {
+  countSignal(`cache:${status}`)
   c.header('x-cache', status)
   c.header('ETag', etag)
   // Browsers revalidate every time (cheap with If-None-Match), so no client ever sees an old copy.

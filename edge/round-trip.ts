@@ -1,5 +1,6 @@
 import type { Pipeline, Redis } from '@upstash/redis'
 import type { Guard } from './breakers'
+import { rideAlong } from './signals'
 
 /** One command's answer in an Upstash pipeline run with `keepErrors`. */
 export type Reply = { result?: unknown; error?: string }
@@ -46,11 +47,15 @@ export class RoundTrip {
     const counts: number[] = []
     for (const rider of riders) counts.push(await rider.append(pipeline))
     own(pipeline)
-    if (pipeline.length() === 0) return []
+    const ownEnd = pipeline.length()
+    if (ownEnd === 0) return []
+    // The edge's counters ride too: never a pipeline of their own.
+    const signals = rideAlong(pipeline)
     let replies: Reply[]
     try {
       replies = await this.guard.execute(() => pipeline.exec<Reply[]>({ keepErrors: true }))
     } catch (err) {
+      signals.putBack()
       for (const rider of riders) await rider.settle(null, err)
       throw err
     }
@@ -59,7 +64,7 @@ export class RoundTrip {
       await rider.settle(replies.slice(at, at + counts[i]!))
       at += counts[i]!
     }
-    return replies.slice(at)
+    return replies.slice(at, ownEnd)
   }
 }
 

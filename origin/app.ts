@@ -8,6 +8,7 @@ import type { Database } from './db'
 import type { OriginEnv } from './env'
 import { cacheInvalidator } from './invalidation'
 import type { Logger } from './logger'
+import { requestMetrics } from './metrics/worker'
 import { jsonBody } from './middleware/json-body'
 import { edgeSignature } from './middleware/signature'
 import { replayGuard } from './replay-guard'
@@ -39,6 +40,7 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
     (s): s is string => !!s,
   )
 
+  app.use(requestMetrics())
   app.use(requestId())
   app.use(async (c, next) => {
     const started = performance.now()

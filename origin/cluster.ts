@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import type { OriginConfig } from '../shared/config'
 import { createLogger } from './logger'
+import { serveClusterMetrics } from './metrics/primary'
 
 /**
  * The primary: forks one worker per core (or ORIGIN_WORKERS), replaces any that dies,
@@ -54,6 +55,11 @@ export function runPrimary(config: OriginConfig): void {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
 
+  const metrics =
+    config.METRICS_PORT > 0
+      ? serveClusterMetrics(config.ORIGIN_HOST, config.METRICS_PORT, logger)
+      : undefined
+  metrics?.unref()
   logger.info({ workers: count, port: config.ORIGIN_PORT }, 'origin starting')
   for (let i = 0; i < count; i++) fork()
 }

@@ -33,6 +33,16 @@ export function createDatabase(
     db,
     /** Writes, and reads that must see them (read-your-writes), go here, never to a replica. */
     primary,
+    /** The primary pool's connections in use, idle, and requests waiting for one (metrics). */
+    poolStats() {
+      // mysql2 keeps these on the callback pool; no public accessor exists.
+      const p = primaryPool.pool as unknown as Record<
+        '_allConnections' | '_freeConnections' | '_connectionQueue',
+        { length: number }
+      >
+      const idle = p._freeConnections.length
+      return { inUse: p._allConnections.length - idle, idle, waiting: p._connectionQueue.length }
+    },
     /** Readiness: the primary answers a query. */
     async ping(): Promise<void> {
       await primaryPool.query('SELECT 1')

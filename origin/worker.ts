@@ -2,9 +2,11 @@ import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { Redis } from 'ioredis'
 import type { OriginConfig } from '../shared/config'
+import { edgeSignalsKey } from '../shared/edge-signals'
 import { createApp } from './app'
 import { createDatabase } from './db'
 import { createLogger } from './logger'
+import { edgeSignalMetrics, poolMetrics, redisErrors } from './metrics/worker'
 
 /** One origin worker: the HTTP server and its pools, drained and closed on shutdown. */
 export function runWorker(config: OriginConfig): void {
@@ -17,6 +19,7 @@ export function runWorker(config: OriginConfig): void {
   })
   let redisDown = false
   redis.on('error', (err) => {
+    redisErrors.inc()
     if (!redisDown) logger.warn({ err: err.message }, 'redis unreachable')
     redisDown = true
   })
@@ -25,6 +28,8 @@ export function runWorker(config: OriginConfig): void {
     redisDown = false
   })
 
+  poolMetrics(() => database.poolStats())
+  edgeSignalMetrics(() => redis.hgetall(edgeSignalsKey))
   const app = createApp({
     config,
     logger,

@@ -17,6 +17,8 @@ export const cacheKeys = {
   messagePage: (roomId: string, before: number | '', after: number | '', limit: number) =>
     `${prefix}:msgs:${roomId}:${before}:${after}:${limit}`,
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
+  /** The edge's counters, one hash (shared/edge-signals.ts). */
+  edgeSignals: `${prefix}:signals:edge`,
   /** A signed edge→origin write already seen (the origin's replay guard). */
   signatureSeen: (macHex: string) => `${prefix}:sig:${macHex}`,
 } as const

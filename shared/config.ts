@@ -62,6 +62,8 @@ export const originConfigSchema = z.object({
   SIGNATURE_WINDOW_SECONDS: positiveInt.default(30),
   ORIGIN_HOST: z.string().default('127.0.0.1'),
   ORIGIN_PORT: port.default(8788),
+  /** The cluster's Prometheus metrics (GET /metrics), served by the primary on ORIGIN_HOST at this port; 0 turns it off. Never behind the edge. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   /** 0 means one worker per core. */
   ORIGIN_WORKERS: z.coerce.number().int().min(0).default(0),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),

@@ -4,6 +4,7 @@ import { ApiError } from '../../shared/errors'
 import { sha1Hex } from '../../shared/hex'
 import { errorFields, log } from '../log'
 import type { Reply, Rider } from '../round-trip'
+import { countSignal } from '../signals'
 import { localVerdict, rateLimitStats } from './fallback'
 import type { Rule } from './rules'
 import { SLIDING_WINDOW, type Verdict, verdictOf, windowKeys } from './sliding-window'
@@ -50,6 +51,7 @@ export class LimitCheck implements Rider {
 
   async settle(replies: Reply[] | null, err?: unknown): Promise<void> {
     this.verdicts = replies ? await this.verdictsOf(replies) : this.failOpen(err)
+    countSignal(this.verdicts.every((v) => v.success) ? 'rate_limit:allowed' : 'rate_limit:refused')
     this.enforce()
   }
 
@@ -78,6 +80,7 @@ export class LimitCheck implements Rider {
   private failOpen(err: unknown): Verdict[] {
     const now = Date.now()
     rateLimitStats.failOpen += 1
+    countSignal('rate_limit:fail_open')
     // Logged at most every 10 s: not once per request while Redis is away.
     if (now - rateLimitStats.lastFailOpenAt > 10_000) {
       log('warn', 'rate limiter failing open to the in-isolate limiter', {

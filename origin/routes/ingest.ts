@@ -11,6 +11,18 @@ import { messages } from '../../shared/schema'
 import type { Database } from '../db'
 import type { OriginEnv } from '../env'
 import { storeBatches } from '../ingest/store'
+import { batchOperations, ingestRefused, ingestRows } from '../metrics/worker'
+
+/** What a shipment adds to the metrics (rows as sent; a refused room's are not written). */
+function counted(operation: string, parts: Array<{ batch: unknown }>, refused: number): void {
+  batchOperations.inc({ operation })
+  for (const { batch } of parts) {
+    const b = batch as { messages?: unknown[]; reads?: unknown[] } | null
+    ingestRows.inc({ kind: 'messages' }, b?.messages?.length ?? 0)
+    ingestRows.inc({ kind: 'reads' }, b?.reads?.length ?? 0)
+  }
+  if (refused) ingestRefused.inc(refused)
+}
 
 /** Messages and read markers of all the rooms of a relay's shipment, counted apart. */
 function withinBound(parts: Array<{ batch: unknown }>): boolean {
@@ -53,6 +65,10 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
     }
     const { outcomes, collided } = await storeBatches(db, rooms)
     logCollisions(c.var.log, collided)
+    const refused = Object.values(outcomes).filter(
+      (o) => (o as { status?: number }).status !== 200,
+    ).length
+    counted('relay_shipment', rooms, refused)
     return c.json({ rooms: outcomes } satisfies RelayIngestAnswer)
   })
   // Read from the primary: a replica's lag could hand a room a seq already taken.
@@ -69,6 +85,7 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
     if (!parsed.success) throw validationError(parsed.error.issues, 'unprocessable')
     const { collided } = await storeBatches(db, [{ roomId, batch: parsed.data }])
     logCollisions(c.var.log, collided)
+    counted('room_batch', [{ batch: parsed.data }], collided.size)
     const seqs = collided.get(roomId)
     if (seqs) {
       throw new ApiError('conflict', 'These seqs are already stored with other messages', {

@@ -84,6 +84,22 @@ describe('degrading, not falling over', () => {
       back = await api(`/v1/profiles/${user.id}`)
     }
     expect(['MISS', 'HIT']).toContain(back.headers.get('x-cache'))
+    // What the isolate counted while Redis was away rode in the first pipeline after it.
+    const metrics = await (await fetch(stack.urls.metrics)).text()
+    const value = (series: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((l) => l.startsWith(series))
+          ?.split(' ')
+          .at(-1) ?? 0,
+      )
+    expect(value('plaza_edge_breaker_events_total{dependency="redis",event="opened"}')).toBe(1)
+    expect(
+      value('plaza_edge_breaker_events_total{dependency="redis",event="short_circuited"}'),
+    ).toBeGreaterThanOrEqual(10)
+    expect(value('plaza_edge_rate_limit_checks_total{verdict="fail_open"}')).toBeGreaterThan(0)
+    expect(value('plaza_edge_cache_reads_total{status="STALE"}')).toBeGreaterThanOrEqual(11)
   })
 
   it("origin down at a new room's first send: 503 with Retry-After, nothing numbered; it works once the origin is back", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
-import { operatorHeaders } from '../support/api'
+import { apiClient, freshEmail, freshIp, operatorHeaders } from '../support/api'
 import { privateRedis } from '../support/redis-server'
 import { startTestStack } from '../support/stack'
 
@@ -46,6 +46,40 @@ describe('the stack, end to end', () => {
       database: { status: 'up' },
       redis: { status: 'up' },
     })
+  })
+
+  it("serves the cluster's metrics on the origin's metrics port only, never through the edge", async () => {
+    const scrape = await fetch(stack.urls.metrics)
+    expect(scrape.status).toBe(200)
+    expect(await scrape.text()).toMatch(/^http_requests_total\{/m)
+    expect((await fetch(`${stack.urls.edge}/metrics`)).status).toBe(404)
+    expect((await fetch(`${stack.urls.edge}/internal/metrics`)).status).toBe(404)
+  })
+
+  it("exports the edge's counters, carried in Upstash pipelines the requests send anyway", async () => {
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const reg = await api('/v1/auth/register', {
+      method: 'POST',
+      json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Metered' },
+    })
+    const path = `/v1/profiles/${reg.body.user.id}`
+    expect((await api(path)).headers.get('x-cache')).toBe('MISS')
+    expect((await api(path)).headers.get('x-cache')).toBe('HIT')
+    const series = async (name: string, label: string) => {
+      const text = await (await fetch(stack.urls.metrics)).text()
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{${label}}`))
+      return Number(line?.split(' ').at(-1) ?? Number.NaN)
+    }
+    const hits = await series('plaza_edge_cache_reads_total', 'status="HIT"')
+    const allowed = await series('plaza_edge_rate_limit_checks_total', 'verdict="allowed"')
+    const calls = stack.standIns.upstash.requests
+    for (let i = 0; i < 5; i++) expect((await api(path)).headers.get('x-cache')).toBe('HIT')
+    // One Upstash request per HIT, counters included; each carries the one before it.
+    expect(stack.standIns.upstash.requests - calls).toBe(5)
+    expect((await series('plaza_edge_cache_reads_total', 'status="HIT"')) - hits).toBe(5)
+    expect(
+      (await series('plaza_edge_rate_limit_checks_total', 'verdict="allowed"')) - allowed,
+    ).toBe(5)
   })
 
   it('forwards a write through the edge to the origin, signed, with the request id', async () => {

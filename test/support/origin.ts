@@ -11,6 +11,8 @@ export { freePort }
 
 export interface OriginProcess {
   url: string
+  /** The primary's GET /metrics (the whole cluster). */
+  metricsUrl: string
   child: ChildProcess
   logs: string[]
   stop(): Promise<number | null>
@@ -19,6 +21,7 @@ export interface OriginProcess {
 /** Starts the real origin cluster (`origin/main.ts`) as `npm run origin` would, and waits for /health. */
 export async function startOrigin(env: Record<string, string>): Promise<OriginProcess> {
   const port = Number(env.ORIGIN_PORT) || (await freePort())
+  const metricsPort = Number(env.METRICS_PORT) || (await freePort())
   const jwtSigningKey = env.JWT_SIGNING_KEY ?? (await generateSigningKey('test-key')).privateJwk
   const child = spawn(process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
     cwd: repoRoot,
@@ -30,6 +33,7 @@ export async function startOrigin(env: Record<string, string>): Promise<OriginPr
       JWT_SIGNING_KEY: jwtSigningKey,
       ...env,
       ORIGIN_PORT: String(port),
+      METRICS_PORT: String(metricsPort),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -53,6 +57,7 @@ export async function startOrigin(env: Record<string, string>): Promise<OriginPr
   }
   return {
     url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     child,
     logs,
     async stop() {
