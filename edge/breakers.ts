@@ -55,7 +55,10 @@ const breakerSet = perIsolate(async (config) => {
         forMs: config.BREAKER_HALF_OPEN_MS,
       })
     })
-    policy.onReset(() => log('info', `circuit closed: ${name} answers again`, { dependency: name }))
+    policy.onReset(() => {
+      countSignal(`breaker:${name}:closed`)
+      log('info', `circuit closed: ${name} answers again`, { dependency: name })
+    })
     return breaker
   }
   return { redis: make('redis'), database: make('database'), origin: make('origin') }

@@ -12,7 +12,8 @@ export const edgeSignals = {
   cache: ['HIT', 'MISS', 'STALE', 'BYPASS'],
   rateLimit: ['allowed', 'refused', 'fail_open'],
   breakerDependencies: ['redis', 'database', 'origin'],
-  breakerEvents: ['opened', 'short_circuited'],
+  /** opened − closed, summed over isolates: how many isolates hold the circuit open now. */
+  breakerEvents: ['opened', 'closed', 'short_circuited'],
 } as const
 
 export type EdgeSignal =
