@@ -9,10 +9,13 @@ const env = {
   DATABASE_URL: databaseUrl('plaza_test'),
 }
 
-/** One keep-alive GET of /health on `agent`: the status and the answering worker's pid. */
+/**
+ * One keep-alive GET of /health on `agent`: the status and the answering worker's pid. A
+ * request that hangs (a connection handed to the worker as it died) fails after 5 s.
+ */
 function healthOn(agent: Agent, url: string): Promise<{ status: number; pid: number }> {
   return new Promise((resolve, reject) => {
-    get(`${url}/health`, { agent }, (res) => {
+    const req = get(`${url}/health`, { agent, timeout: 5_000 }, (res) => {
       let data = ''
       res.on('data', (chunk) => {
         data += chunk
@@ -25,7 +28,9 @@ function healthOn(agent: Agent, url: string): Promise<{ status: number; pid: num
         }
       })
       res.on('error', reject)
-    }).on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')))
+    req.on('error', reject)
   })
 }
 
@@ -65,13 +70,15 @@ function steadyLoad(url: string, concurrency: number) {
 /** The pid of the worker that answers on a brand-new connection. */
 function pidOnFreshConnection(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    get(`${url}/health`, { agent: false }, (res) => {
+    const req = get(`${url}/health`, { agent: false, timeout: 5_000 }, (res) => {
       let data = ''
       res.on('data', (chunk) => {
         data += chunk
       })
       res.on('end', () => resolve((JSON.parse(data) as { pid: number }).pid))
-    }).on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')))
+    req.on('error', reject)
   })
 }
 
@@ -108,7 +115,8 @@ describe('origin cluster', () => {
     } finally {
       await origin.stop()
     }
-  })
+    // A replacement worker compiles before it listens: slow when the machine is busy.
+  }, 60_000)
 
   it('drains on SIGTERM: workers finish, pools close, the process exits 0 and frees its port', async () => {
     const origin = await startOrigin(env)
