@@ -8,7 +8,8 @@ const web = join(root, 'web')
 
 /**
  * Builds the demo page into web/dist, the edge's static assets (wrangler.toml [assets]):
- * the SDK and the page bundled for browsers, plus the HTML and CSS as they are. Synchronous
+ * the SDK and the page bundled for browsers, the HTML, CSS and favicon as they are, and
+ * swagger-ui-dist's two files for /docs. Synchronous
  * and quick (~50 ms), so config files can call it before anything reads wrangler.toml.
  */
 export function buildWeb(outdir = join(web, 'dist')): string {
@@ -24,6 +25,14 @@ export function buildWeb(outdir = join(web, 'dist')): string {
     sourcemap: true,
     logLevel: 'error',
   })
-  for (const file of ['index.html', 'style.css']) copyFileSync(join(web, file), join(outdir, file))
+  for (const file of ['index.html', 'style.css', 'favicon.ico']) {
+    copyFileSync(join(web, file), join(outdir, file))
+  }
+  // The API docs' UI from its npm package, served by the edge: /docs works offline.
+  const swagger = join(outdir, 'swagger-ui-dist')
+  mkdirSync(swagger, { recursive: true })
+  for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
+    copyFileSync(join(root, 'node_modules', 'swagger-ui-dist', file), join(swagger, file))
+  }
   return outdir
 }

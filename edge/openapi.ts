@@ -32,4 +32,5 @@ export const openapiDocument = (): Handler<AppEnv> => (c) => {
   return c.json(document as object)
 }
 
-export const apiDocs = () => swaggerUI({ url: '/openapi.json', title: 'Plaza API' })
+/** Swagger UI, its assets from the edge's own static files (swagger-ui-dist, dev/web.ts): no CDN. */
+export const apiDocs = () => swaggerUI({ url: '/openapi.json', title: 'Plaza API', baseUrl: '' })

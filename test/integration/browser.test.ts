@@ -96,3 +96,32 @@ describe('the web page', () => {
     expect(await messages(bob)).toEqual(expected)
   }, 120_000)
 })
+
+describe('the API docs', () => {
+  it('render offline: every request /docs makes stays on the edge, and none fails', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const requested: string[] = []
+    const failed: string[] = []
+    page.on('request', (r) => requested.push(r.url()))
+    page.on('requestfailed', (r) => failed.push(r.url()))
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`)
+    })
+    await page.goto(`${stack.urls.edge}/docs`)
+    // Swagger UI has read /openapi.json and drawn an operation for each route.
+    await page.waitForSelector('.swagger-ui .opblock', { timeout: 30_000 })
+    expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(10)
+    await page.waitForTimeout(500)
+    expect(requested.filter((url) => !url.startsWith(stack.urls.edge))).toEqual([])
+    expect(requested.some((url) => url.endsWith('/swagger-ui-dist/swagger-ui-bundle.js'))).toBe(
+      true,
+    )
+    expect(failed).toEqual([])
+    // The favicon browsers ask for exists (it was a 404 before).
+    const icon = await fetch(`${stack.urls.edge}/favicon.ico`)
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toMatch(/icon/)
+    await context.close()
+  }, 60_000)
+})
