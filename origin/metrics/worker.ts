@@ -88,43 +88,37 @@ export function poolMetrics(stats: () => { inUse: number; idle: number; waiting:
  * reads the same hash, so the primary takes one worker's value (`max`), not their sum.
  */
 export function edgeSignalMetrics(readAll: () => Promise<Record<string, string> | null>): void {
-  const value = (all: Record<string, string> | null, field: string) => Number(all?.[field] ?? 0)
-  const read = async () => readAll().catch(() => null)
-  new Counter({
-    name: 'plaza_edge_cache_reads_total',
-    help: "The edge's cached reads by outcome (HIT, MISS, STALE, BYPASS), all isolates",
-    labelNames: ['status'] as const,
-    aggregator: 'max',
-    async collect() {
-      const all = await read()
-      this.reset()
-      for (const s of edgeSignals.cache) this.inc({ status: s }, value(all, `cache:${s}`))
-    },
-  })
-  new Counter({
-    name: 'plaza_edge_rate_limit_checks_total',
-    help: "The edge's rate-limit checks by verdict (allowed, refused, fail_open)",
-    labelNames: ['verdict'] as const,
-    aggregator: 'max',
-    async collect() {
-      const all = await read()
-      this.reset()
-      for (const v of edgeSignals.rateLimit) this.inc({ verdict: v }, value(all, `rate_limit:${v}`))
-    },
-  })
-  new Counter({
-    name: 'plaza_edge_breaker_events_total',
-    help: "The edge's circuit breakers: times opened and calls refused while open, by dependency",
-    labelNames: ['dependency', 'event'] as const,
-    aggregator: 'max',
-    async collect() {
-      const all = await read()
-      this.reset()
-      for (const d of edgeSignals.breakerDependencies) {
-        for (const e of edgeSignals.breakerEvents) {
-          this.inc({ dependency: d, event: e }, value(all, `breaker:${d}:${e}`))
-        }
-      }
-    },
-  })
+  /** One exported counter: each series (its labels) is one field of the hash. */
+  const fromHash = (name: string, help: string, series: Array<[Record<string, string>, string]>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: Object.keys(series[0]?.[0] ?? {}),
+      aggregator: 'max',
+      async collect() {
+        const all = await readAll().catch(() => null)
+        this.reset()
+        for (const [labels, field] of series) this.inc(labels, Number(all?.[field] ?? 0))
+      },
+    })
+  fromHash(
+    'plaza_edge_cache_reads_total',
+    "The edge's cached reads by outcome (HIT, MISS, STALE, BYPASS), all isolates",
+    edgeSignals.cache.map((status) => [{ status }, `cache:${status}`]),
+  )
+  fromHash(
+    'plaza_edge_rate_limit_checks_total',
+    "The edge's rate-limit checks by verdict (allowed, refused, fail_open)",
+    edgeSignals.rateLimit.map((verdict) => [{ verdict }, `rate_limit:${verdict}`]),
+  )
+  fromHash(
+    'plaza_edge_breaker_events_total',
+    "The edge's circuit breakers: opened, closed, calls refused while open, by dependency",
+    edgeSignals.breakerDependencies.flatMap((dependency) =>
+      edgeSignals.breakerEvents.map((event): [Record<string, string>, string] => [
+        { dependency, event },
+        `breaker:${dependency}:${event}`,
+      ]),
+    ),
+  )
 }
