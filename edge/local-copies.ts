@@ -10,6 +10,8 @@ export interface Copy {
 interface Held extends Copy {
   /** When a HIT or MISS last showed this body current (its generation matched). */
   confirmedAt: number
+  /** What it counts against `maxBytes`. */
+  size: number
 }
 
 /**
@@ -35,7 +37,7 @@ export class LocalCopies {
     const size = key.length + copy.text.length + copy.etag.length
     if (size > this.maxBytes / 8) return // one entry never crowds out the rest
     this.drop(key)
-    this.held.set(key, { ...copy, confirmedAt: now })
+    this.held.set(key, { etag: copy.etag, text: copy.text, confirmedAt: now, size })
     this.bytes += size
     for (const [oldest] of this.held) {
       if (this.bytes <= this.maxBytes) break
@@ -57,7 +59,7 @@ export class LocalCopies {
   private drop(key: string): void {
     const held = this.held.get(key)
     if (!held) return
-    this.bytes -= key.length + held.text.length + held.etag.length
+    this.bytes -= held.size
     this.held.delete(key)
   }
 }

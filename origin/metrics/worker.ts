@@ -88,6 +88,14 @@ export function poolMetrics(stats: () => { inUse: number; idle: number; waiting:
  * reads the same hash, so the primary takes one worker's value (`max`), not their sum.
  */
 export function edgeSignalMetrics(readAll: () => Promise<Record<string, string> | null>): void {
+  // One HGETALL per scrape, shared by the three counters (each collects on its own).
+  let last: { at: number; read: Promise<Record<string, string> | null> } | undefined
+  const read = () => {
+    if (!last || Date.now() - last.at > 1_000) {
+      last = { at: Date.now(), read: readAll().catch(() => null) }
+    }
+    return last.read
+  }
   /** One exported counter: each series (its labels) is one field of the hash. */
   const fromHash = (name: string, help: string, series: Array<[Record<string, string>, string]>) =>
     new Counter({
@@ -96,7 +104,7 @@ export function edgeSignalMetrics(readAll: () => Promise<Record<string, string> 
       labelNames: Object.keys(series[0]?.[0] ?? {}),
       aggregator: 'max',
       async collect() {
-        const all = await readAll().catch(() => null)
+        const all = await read()
         this.reset()
         for (const [labels, field] of series) this.inc(labels, Number(all?.[field] ?? 0))
       },
