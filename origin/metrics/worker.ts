@@ -88,13 +88,16 @@ export function poolMetrics(stats: () => { inUse: number; idle: number; waiting:
  * reads the same hash, so the primary takes one worker's value (`max`), not their sum.
  */
 export function edgeSignalMetrics(readAll: () => Promise<Record<string, string> | null>): void {
-  // One HGETALL per scrape, shared by the three counters (each collects on its own).
-  let last: { at: number; read: Promise<Record<string, string> | null> } | undefined
+  // One HGETALL per scrape: the three counters collect together, so they share the read
+  // in flight; the next scrape reads afresh.
+  let inFlight: Promise<Record<string, string> | null> | undefined
   const read = () => {
-    if (!last || Date.now() - last.at > 1_000) {
-      last = { at: Date.now(), read: readAll().catch(() => null) }
-    }
-    return last.read
+    inFlight ??= readAll()
+      .catch(() => null)
+      .finally(() => {
+        inFlight = undefined
+      })
+    return inFlight
   }
   /** One exported counter: each series (its labels) is one field of the hash. */
   const fromHash = (name: string, help: string, series: Array<[Record<string, string>, string]>) =>
