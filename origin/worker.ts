@@ -3,10 +3,12 @@ import { serve } from '@hono/node-server'
 import { Redis } from 'ioredis'
 import type { OriginConfig } from '../shared/config'
 import { edgeSignalsKey } from '../shared/edge-signals'
+import { relaySignalsKey, roomSignalsKey } from '../shared/room-signals'
 import { createApp } from './app'
 import { createDatabase } from './db'
 import { createLogger } from './logger'
-import { edgeSignalMetrics, poolMetrics, redisErrors } from './metrics/worker'
+import { signalMetrics } from './metrics/signals'
+import { poolMetrics, redisErrors } from './metrics/worker'
 
 /** One origin worker: the HTTP server and its pools, drained and closed on shutdown. */
 export function runWorker(config: OriginConfig): void {
@@ -29,7 +31,14 @@ export function runWorker(config: OriginConfig): void {
   })
 
   poolMetrics(() => database.poolStats())
-  edgeSignalMetrics(() => redis.hgetall(edgeSignalsKey))
+  signalMetrics(async () => {
+    const [edge, rooms, relays] = await Promise.all([
+      redis.hgetall(edgeSignalsKey),
+      redis.hgetall(roomSignalsKey),
+      redis.hgetall(relaySignalsKey),
+    ])
+    return { edge, rooms, relays }
+  })
   const app = createApp({
     config,
     logger,

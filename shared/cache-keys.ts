@@ -19,6 +19,9 @@ export const cacheKeys = {
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
   /** The edge's counters, one hash (shared/edge-signals.ts). */
   edgeSignals: `${prefix}:signals:edge`,
+  /** The rooms' and relays' counters, one hash; the relays' gauges, another (shared/room-signals.ts). */
+  roomSignals: `${prefix}:signals:rooms`,
+  relaySignals: `${prefix}:signals:relays`,
   /** A signed edge→origin write already seen (the origin's replay guard). */
   signatureSeen: (macHex: string) => `${prefix}:sig:${macHex}`,
 } as const

@@ -179,6 +179,12 @@ export const edgeConfigSchema = z
     /** Messages one relay holds at most; past it, rooms keep theirs (and their own bound applies). */
     RELAY_MAX_HELD: positiveInt.default(500_000),
     /**
+     * Rooms report their signals (sockets, messages, replays) to their relay, and relays
+     * write them with their own (outbox depth and age, shipments) to Redis, at most this
+     * often (shared/room-signals.ts); 0 turns the reports off.
+     */
+    SIGNALS_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+    /**
      * Broadcast coalescing: after a flush, frames wait until this many ms have passed before
      * the next one, so a busy room sends one WebSocket message per socket per interval
      * instead of one per chat message. An idle room flushes at once.

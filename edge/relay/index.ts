@@ -1,11 +1,14 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { EdgeConfig } from '../../shared/config'
 import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
+import type { RoomReport } from '../../shared/room-signals'
 import { backoffDelay } from '../backoff'
+import { clients } from '../clients'
 import { configOf } from '../config'
 import { errorFields, log } from '../log'
 import { WakeUp } from '../wake-up'
 import { ShipmentRefused, shipToOrigin } from './shipment'
+import { RelaySignals } from './signals'
 import { type Landing, type Load, RelayStore } from './store'
 
 export type { Landing } from './store'
@@ -33,6 +36,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     rooms: Map<string, IngestBody>,
   ) => ReturnType<ReturnType<typeof shipToOrigin>>
   private readonly wake: WakeUp
+  private readonly signals: RelaySignals
   private running: Promise<void> | undefined
   private attempt = 0
   /** Shipments sent since this instance started (stats). */
@@ -50,6 +54,13 @@ export class Relay extends DurableObject<Record<string, unknown>> {
       (at) => ctx.storage.setAlarm(at),
       this.config.ROOM_SHIP_SAFETY_MS,
     )
+    this.signals = new RelaySignals(
+      ctx.storage.sql,
+      ctx.id.name,
+      () => clients(this.config).redis,
+      () => ({ held: this.store.held(), oldestAt: this.store.oldestAcceptedAt() }),
+      this.config.SIGNALS_INTERVAL_MS,
+    )
   }
 
   /** Stores a room's batch (durably, before it returns) and says how far the room has landed. */
@@ -57,6 +68,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     const held = this.store.held()
     if (held + batch.messages.length > this.config.RELAY_MAX_HELD) throw new RelayFull(held)
     this.store.take(roomId, batch, Date.now())
+    this.signals.changed()
     const full = this.store.held() >= this.config.RELAY_BATCH
     this.schedule(full ? 0 : this.config.RELAY_GATHER_MS)
     return this.store.landing(roomId)
@@ -65,6 +77,11 @@ export class Relay extends DurableObject<Record<string, unknown>> {
   /** How far a room's messages are in MySQL. */
   async landing(roomId: string): Promise<Landing> {
     return this.store.landing(roomId)
+  }
+
+  /** A room's signals (its sockets, its counts since its last report), written on with the relay's. */
+  async report(roomId: string, report: RoomReport): Promise<void> {
+    this.signals.roomReported(roomId, report, Date.now())
   }
 
   async stats() {
@@ -139,6 +156,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     let answer: Awaited<ReturnType<typeof this.ship>>
     try {
       this.shipments += 1
+      this.signals.count('shipments')
       answer = await this.ship(load.rooms)
     } catch (err) {
       if (err instanceof ShipmentRefused) {
@@ -179,6 +197,7 @@ export class Relay extends DurableObject<Record<string, unknown>> {
 
   private retryLater(error: unknown): void {
     this.attempt += 1
+    this.signals.count('shipments_failed')
     const retryInMs = backoffDelay(this.attempt, this.config.ROOM_SHIP_MAX_BACKOFF_MS)
     log('warn', 'relay: shipping failed; will retry', {
       attempt: this.attempt,

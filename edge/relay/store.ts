@@ -63,6 +63,14 @@ export class RelayStore {
     return this.heldCount
   }
 
+  /** When the first parcel still held was accepted by its room (null: none held). */
+  oldestAcceptedAt(): number | null {
+    const row = this.sql
+      .exec<{ at: number }>('SELECT created_at AS at FROM parcels ORDER BY n LIMIT 1')
+      .toArray()[0]
+    return row?.at ?? null
+  }
+
   /** A room's batch, taken over: a batch handed over twice (a lost answer) is stored once. */
   take(room: string, batch: IngestBody, now: number): void {
     this.held()

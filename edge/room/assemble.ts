@@ -1,5 +1,6 @@
 import type { EdgeConfig } from '../../shared/config'
 import { closeCodes } from '../../shared/protocol'
+import type { RoomReport } from '../../shared/room-signals'
 import { errorFields, log } from '../log'
 import type { Relay } from '../relay'
 import { relayFor } from '../relay/name'
@@ -8,6 +9,7 @@ import { FanOut } from './fanout'
 import { numbering } from './numbering'
 import { type Courier, RoomOutbox } from './outbox'
 import { RoomPresence } from './presence'
+import { RoomSignals } from './signals'
 import { closeSocket, RoomSockets } from './sockets'
 import { RoomStore } from './store'
 import { UnreadBound } from './unread'
@@ -17,7 +19,7 @@ function courierOf(
   relays: DurableObjectNamespace<Relay>,
   config: EdgeConfig,
   roomId: () => string,
-): Courier {
+): Courier & { report(report: RoomReport): Promise<void> } {
   // One stub, reused; a call that fails may have broken it, so the next gets a new one.
   let stub: DurableObjectStub<Relay> | undefined
   const call = async <T>(use: (relay: DurableObjectStub<Relay>) => Promise<T>): Promise<T> => {
@@ -32,6 +34,7 @@ function courierOf(
   return {
     take: (batch) => call((relay) => relay.take(roomId(), batch)),
     landing: () => call((relay) => relay.landing(roomId())),
+    report: (report) => call((relay) => relay.report(roomId(), report)),
   }
 }
 
@@ -67,9 +70,15 @@ export function assemble(
     (peer, data, bytes) => unread.deliver(peer as WebSocket, data, bytes),
   )
   const alarm = earliestAlarm(ctx.storage)
+  const courier = courierOf(relays, config, roomId)
+  const signals = new RoomSignals(
+    () => sockets.all().length,
+    (report) => courier.report(report),
+    config.SIGNALS_INTERVAL_MS,
+  )
   const outbox: RoomOutbox = new RoomOutbox(
     store,
-    courierOf(relays, config, roomId),
+    courier,
     alarm,
     {
       batch: config.ROOM_SHIP_BATCH,
@@ -97,6 +106,6 @@ export function assemble(
     listMax: config.ROOM_PRESENCE_LIST_MAX,
     countIntervalMs: config.ROOM_PRESENCE_COUNT_INTERVAL_MS,
   })
-  const parts = { store, sockets, unread, fanout, outbox, presence, alarm }
+  const parts = { store, sockets, unread, fanout, outbox, presence, alarm, signals }
   return { ...parts, numbering: numbering(ctx, config, roomId, parts) }
 }

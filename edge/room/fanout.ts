@@ -78,22 +78,25 @@ export class FanOut {
    * messages in order until the byte budget is spent, and a last `gap` for whatever the
    * budget left out. The client pages each gap from history (which also reads the room), so
    * nothing is lost, and no replay makes the room hold more than `maxBytes` for one socket.
+   * Returns how many gap frames it sent (-1: nothing to replay).
    */
-  replay(peer: Peer, lastSeq: number): void {
-    if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) return
+  replay(peer: Peer, lastSeq: number): number {
+    if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) return -1
     const upTo = this.broadcastSeq
-    if (lastSeq >= upTo) return
+    if (lastSeq >= upTo) return -1
+    let gaps = 0
     const { maxMessages, maxBytes } = this.replayBudget
     let from = lastSeq
     const oldestReplayed = Math.max(this.source.lowestHeld(), upTo - maxMessages + 1)
     if (from + 1 < oldestReplayed) {
       this.deliver(peer, JSON.stringify({ type: 'gap', from: from + 1, to: oldestReplayed - 1 }))
+      gaps += 1
       from = oldestReplayed - 1
     }
     let bytes = 0
     while (from < upTo) {
       const rows = this.source.range({ after: from, before: upTo + 1, limit: REPLAY_CHUNK })
-      if (!rows.length) return
+      if (!rows.length) return gaps
       const frames = []
       for (const row of rows) {
         // UTF-8 is at most 3 bytes per UTF-16 unit; the rest of a frame is well under 200.
@@ -101,10 +104,14 @@ export class FanOut {
         if (bytes > maxBytes) break
         frames.push(toFrame(row))
       }
-      if (frames.length && !this.deliver(peer, JSON.stringify(frames))) return
+      if (frames.length && !this.deliver(peer, JSON.stringify(frames))) return gaps
       from = frames.at(-1)?.seq ?? from
       if (frames.length < rows.length) break
     }
-    if (from < upTo) this.deliver(peer, JSON.stringify({ type: 'gap', from: from + 1, to: upTo }))
+    if (from < upTo) {
+      this.deliver(peer, JSON.stringify({ type: 'gap', from: from + 1, to: upTo }))
+      gaps += 1
+    }
+    return gaps
   }
 }

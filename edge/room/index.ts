@@ -21,7 +21,8 @@ import { accepted, roomHeaders } from './headers'
 import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import { connectRefusal, refusal, userSendRate } from './refusal'
-import { type Attachment, closeSocket, type RoomSockets } from './sockets'
+import type { RoomSignals } from './signals'
+import { type Attachment, admitFrame, closeSocket, type RoomSockets } from './sockets'
 import { roomStats } from './stats'
 import type { RoomStore } from './store'
 import type { UnreadBound } from './unread'
@@ -48,6 +49,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private readonly fanout: FanOut
   private readonly outbox: RoomOutbox
   private readonly presence: RoomPresence
+  private readonly signals: RoomSignals
   private readonly clock: AlarmClock
   /** Learns where MySQL's numbering stands (a room that woke with empty storage). */
   private readonly numbering: () => Promise<boolean>
@@ -63,6 +65,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     this.fanout = parts.fanout
     this.outbox = parts.outbox
     this.presence = parts.presence
+    this.signals = parts.signals
     this.clock = parts.alarm
     this.numbering = parts.numbering
     if (ctx.id.name) this.store.rememberName(ctx.id.name)
@@ -103,6 +106,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
       return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
     }
     const firstOfUser = this.sockets.accept(server, attachment)
+    this.signals.changed()
     // Listening needs a valid token too: the alarm closes the socket when it expires.
     void this.clock.setAlarm(nextExpiryCheck(attachment.exp * 1000))
     // Deliver what is queued first, so the welcome's seq and the live stream line up.
@@ -110,7 +114,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     const presence = this.presence.snapshot()
     this.send(server, welcomeFrame(this.config, this.roomId, this.store.seq, user, presence))
     if (lastSeq !== null && this.sockets.mayResume(server, this.config.ROOM_RESUME_INTERVAL_MS)) {
-      this.fanout.replay(server, Number(lastSeq))
+      this.signals.replayed(this.fanout.replay(server, Number(lastSeq)))
     }
     if (firstOfUser) this.presence.joined(user)
     return new Response(null, { status: 101, webSocket: client, headers: accepted(h) })
@@ -126,7 +130,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
     if (!att || att.exp * 1000 < Date.now()) {
       return closeSocket(ws, closeCodes.unauthorized, 'access token expired')
     }
-    if (!this.admit(ws)) return
+    const rate = this.config.ROOM_FLOOD_PER_SECOND
+    if (!admitFrame(this.sockets, ws, rate, (frame) => this.send(ws, frame))) return
     if (!read.ok) return this.send(ws, { type: 'error', code: 'bad_frame', message: read.message })
     const frame = read.frame
     switch (frame.type) {
@@ -141,22 +146,6 @@ export class Room extends DurableObject<Record<string, unknown>> {
       case 'marked':
         return this.unread.answered(ws, frame.id)
     }
-  }
-
-  /** Flood control: false when the frame is refused (or the socket closed for flooding). */
-  private admit(ws: WebSocket): boolean {
-    const verdict = this.sockets.takeToken(ws)
-    if (verdict === 'ok') return true
-    if (verdict === 'close') closeSocket(ws, closeCodes.flooding, 'too many frames')
-    else {
-      const rate = this.config.ROOM_FLOOD_PER_SECOND
-      this.send(ws, {
-        type: 'error',
-        code: 'rate_limited',
-        message: `More than ${rate} frames a second; slow down or be disconnected`,
-      })
-    }
-    return false
   }
 
   private async onSend(ws: WebSocket, user: PresenceUser, frame: FrameOf<'send'>): Promise<void> {
@@ -181,7 +170,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
       return
     }
     this.fanout.flush()
-    this.fanout.replay(ws, frame.lastSeq)
+    this.signals.replayed(this.fanout.replay(ws, frame.lastSeq))
   }
 
   private onRead(user: PresenceUser, frame: FrameOf<'read'>): void {
@@ -202,6 +191,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private left(ws: WebSocket): void {
     const user = this.sockets.release(ws)
     if (user) this.presence.left(user)
+    this.signals.changed()
   }
 
   override async alarm(): Promise<void> {
@@ -289,6 +279,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     if ('previous' in appended) return { ok: true, ack: { clientMsgId, ...appended.previous } }
     const { stored } = appended
     this.outbox.added()
+    this.signals.count('accepted')
     this.fanout.broadcast(toFrame(stored))
     return { ok: true, ack: { clientMsgId, seq: stored.seq, id: stored.id } }
   }

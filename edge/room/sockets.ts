@@ -1,4 +1,4 @@
-import type { PresenceUser } from '../../shared/protocol'
+import { closeCodes, type PresenceUser, type ServerFrame } from '../../shared/protocol'
 
 /** What each socket carries through hibernation (serializeAttachment): who it is, until when. */
 export interface Attachment {
@@ -202,4 +202,21 @@ export function closeSocket(ws: WebSocket, code: number, reason: string): void {
   } catch {
     // already closed
   }
+}
+
+/** Flood control for one frame: false when it is refused (and the client told) or the socket closed. */
+export function admitFrame(
+  sockets: RoomSockets,
+  ws: WebSocket,
+  rate: number,
+  tell: (frame: ServerFrame) => void,
+): boolean {
+  const verdict = sockets.takeToken(ws)
+  if (verdict === 'ok') return true
+  if (verdict === 'close') closeSocket(ws, closeCodes.flooding, 'too many frames')
+  else {
+    const message = `More than ${rate} frames a second; slow down or be disconnected`
+    tell({ type: 'error', code: 'rate_limited', message })
+  }
+  return false
 }

@@ -8,7 +8,6 @@ import {
   Histogram,
   register,
 } from 'prom-client'
-import { edgeSignals } from '../../shared/edge-signals'
 import type { OriginEnv } from '../env'
 
 /**
@@ -81,55 +80,4 @@ export function poolMetrics(stats: () => { inUse: number; idle: number; waiting:
       this.set({ state: 'waiting' }, s.waiting)
     },
   })
-}
-
-/**
- * The edge's counters (shared/edge-signals.ts), read from Redis at each scrape. Every worker
- * reads the same hash, so the primary takes one worker's value (`max`), not their sum.
- */
-export function edgeSignalMetrics(readAll: () => Promise<Record<string, string> | null>): void {
-  // One HGETALL per scrape: the three counters collect together, so they share the read
-  // in flight; the next scrape reads afresh.
-  let inFlight: Promise<Record<string, string> | null> | undefined
-  const read = () => {
-    inFlight ??= readAll()
-      .catch(() => null)
-      .finally(() => {
-        inFlight = undefined
-      })
-    return inFlight
-  }
-  /** One exported counter: each series (its labels) is one field of the hash. */
-  const fromHash = (name: string, help: string, series: Array<[Record<string, string>, string]>) =>
-    new Counter({
-      name,
-      help,
-      labelNames: Object.keys(series[0]?.[0] ?? {}),
-      aggregator: 'max',
-      async collect() {
-        const all = await read()
-        this.reset()
-        for (const [labels, field] of series) this.inc(labels, Number(all?.[field] ?? 0))
-      },
-    })
-  fromHash(
-    'plaza_edge_cache_reads_total',
-    "The edge's cached reads by outcome (HIT, MISS, STALE, BYPASS), all isolates",
-    edgeSignals.cache.map((status) => [{ status }, `cache:${status}`]),
-  )
-  fromHash(
-    'plaza_edge_rate_limit_checks_total',
-    "The edge's rate-limit checks by verdict (allowed, refused, fail_open)",
-    edgeSignals.rateLimit.map((verdict) => [{ verdict }, `rate_limit:${verdict}`]),
-  )
-  fromHash(
-    'plaza_edge_breaker_events_total',
-    "The edge's circuit breakers: opened, closed, calls refused while open, by dependency",
-    edgeSignals.breakerDependencies.flatMap((dependency) =>
-      edgeSignals.breakerEvents.map((event): [Record<string, string>, string] => [
-        { dependency, event },
-        `breaker:${dependency}:${event}`,
-      ]),
-    ),
-  )
 }

@@ -4,6 +4,8 @@ import type { Ack, MessageFrame } from '../../client/src/index'
 import type { Stack } from '../../dev/stack'
 import { messageCount, select } from '../support/db'
 import { privateMariaDb } from '../support/mariadb-server'
+import { scrape } from '../support/metrics'
+import { privateRedis } from '../support/redis-server'
 import { createRoom, join, registerUser, until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
 
@@ -12,12 +14,17 @@ import { startTestStack } from '../support/stack'
 // a small outbox (200) so it fills during the outage, and short retry backoff.
 let stack: Stack
 let mdb: Awaited<ReturnType<typeof privateMariaDb>>
+// Its own Redis too: the outbox's gauges read here are no other suite's.
+let redis: Awaited<ReturnType<typeof privateRedis>>
 
 beforeAll(async () => {
   mdb = await privateMariaDb()
+  redis = await privateRedis()
   stack = await startTestStack({
     databaseUrl: mdb.url('plaza_it'),
+    redisUrl: redis.url,
     edgeVars: {
+      SIGNALS_INTERVAL_MS: '250',
       ROOM_OUTBOX_LIMIT: '200',
       ROOM_SHIP_BATCH: '100',
       ROOM_SHIP_MAX_BACKOFF_MS: '500',
@@ -30,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop()
   await mdb?.destroy()
+  await redis?.stop()
 })
 
 describe('faults in the middle of a run', () => {
@@ -65,6 +73,19 @@ describe('faults in the middle of a run', () => {
     // Origin up, database down: shipments keep failing; nothing is acked past the bound.
     await new Promise((r) => setTimeout(r, 1500))
     expect(acks.length).toBe(ackedDuringOutage)
+    // What an operator sees meanwhile: messages waiting, the oldest ageing, shipments failing.
+    await until(
+      'the outage in /metrics',
+      async () => {
+        const m = await scrape(stack.urls.metrics)
+        return (
+          m('plaza_outbox_messages') > 0 &&
+          m('plaza_outbox_oldest_age_seconds') > 2 &&
+          m('plaza_relay_shipments_total', { outcome: 'failed' }) > 0
+        )
+      },
+      20_000,
+    )
     await mdb.start()
 
     await Promise.all(senders)
@@ -91,6 +112,10 @@ describe('faults in the middle of a run', () => {
     expect(unavailable).toBeGreaterThan(0)
     await until('the listener has all 1,000', () => received.length === 1000, 30_000)
     expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1))
+    await until('the outbox empty again in /metrics', async () => {
+      const m = await scrape(stack.urls.metrics)
+      return m('plaza_outbox_messages') === 0 && m('plaza_outbox_oldest_age_seconds') === 0
+    })
     for (const room of rooms) room.close()
   }, 240_000)
 })

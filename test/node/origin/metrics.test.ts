@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '../../../shared/internal/signature'
 import { databaseUrl } from '../../support/env'
+import { sample } from '../../support/metrics'
 import { type OriginProcess, startOrigin } from '../../support/origin'
 
 // The observability issue's first slice: one scrape of the primary is the whole cluster.
@@ -18,17 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await origin?.stop()
 })
-
-/** The value of one series in Prometheus text, or 0 when it is absent. */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue
-    const inside = line.slice(name.length + 1, line.indexOf('}'))
-    if (want.every((w) => inside.split(',').includes(w))) return Number(line.split(' ').at(-1))
-  }
-  return 0
-}
 
 describe('origin metrics', () => {
   it('counts every request of every worker by route template, in one scrape of the primary', async () => {
