@@ -7,6 +7,7 @@ import { relaySignalsKey, roomSignalsKey } from '../shared/room-signals'
 import { createApp } from './app'
 import { createDatabase } from './db'
 import { createLogger } from './logger'
+import { resourceMetrics } from './metrics/limits'
 import { signalMetrics } from './metrics/signals'
 import { poolMetrics, redisErrors } from './metrics/worker'
 
@@ -31,6 +32,7 @@ export function runWorker(config: OriginConfig): void {
   })
 
   poolMetrics(() => database.poolStats())
+  resourceMetrics()
   signalMetrics(async () => {
     const [edge, rooms, relays] = await Promise.all([
       redis.hgetall(edgeSignalsKey),

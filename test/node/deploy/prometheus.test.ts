@@ -35,7 +35,7 @@ beforeAll(() => {
 
 describe('deploy/prometheus', () => {
   it('has valid rules and a valid scrape config', () => {
-    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 7 rules found/)
+    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 12 rules found/)
     expect(promtool('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS/)
   })
 
