@@ -42,6 +42,10 @@ export const ingestRows = new Counter({
   help: 'Messages and read markers written by the ingest',
   labelNames: ['kind'] as const,
 })
+// Every series from the first scrape (a dashboard's query on a label not yet seen finds nothing).
+for (const kind of ['messages', 'reads']) ingestRows.inc({ kind }, 0)
+for (const operation of ['relay_shipment', 'room_batch']) batchOperations.inc({ operation }, 0)
+
 export const ingestRefused = new Counter({
   name: 'plaza_ingest_refused_rooms_total',
   help: 'Rooms a shipment carried that the ingest refused (invalid or colliding seqs)',
