@@ -66,7 +66,7 @@ async function lookup(c: Context<AppEnv>, genKey: string, key: string | null) {
     // While the circuit is open every request lands here: its opening was logged once.
     if (!isOpenCircuit(err)) {
       log('warn', 'cache unreachable; serving a local copy or reading the database', {
-        requestId: c.var.requestId,
+        reqId: c.var.requestId,
         ...errorFields(err),
       })
     }
@@ -115,7 +115,7 @@ export async function cachedRead<T>(
       throw err instanceof ApiError ? err : databaseUnreachable()
     // stale-if-error: only an entry of the current generation, so never one a write has replaced.
     log('warn', 'database unreachable; serving a stale entry', {
-      requestId: c.var.requestId,
+      reqId: c.var.requestId,
       ...errorFields(err),
     })
     await authorize(current.text)
@@ -133,7 +133,7 @@ export async function cachedRead<T>(
   const fill = breakers(c.var.config)
     .redis.execute(() => clients(c.var.config).redis.set(options.key!, stored, { ex: ttl }))
     .catch((err: unknown) =>
-      log('warn', 'cache fill failed', { requestId: c.var.requestId, ...errorFields(err) }),
+      log('warn', 'cache fill failed', { reqId: c.var.requestId, ...errorFields(err) }),
     )
   c.executionCtx.waitUntil(fill)
   return respond(c, 'MISS', etag, text)

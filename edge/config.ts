@@ -1,4 +1,5 @@
 import { ConfigError, type EdgeConfig, edgeConfigSchema, loadConfig } from '../shared/config'
+import { setLogLevel } from './log'
 
 export type ParsedConfig = { ok: true; config: EdgeConfig } | { ok: false; problems: string[] }
 
@@ -6,7 +7,9 @@ const parsed = new WeakMap<object, ParsedConfig>()
 
 function parse(env: object): ParsedConfig {
   try {
-    return { ok: true, config: loadConfig(edgeConfigSchema, env as Record<string, unknown>) }
+    const config = loadConfig(edgeConfigSchema, env as Record<string, unknown>)
+    setLogLevel(config.LOG_LEVEL)
+    return { ok: true, config }
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, problems: err.problems }
     throw err

@@ -14,7 +14,7 @@ export async function fromDatabase<T>(requestId: string, query: () => Promise<T>
     return await query()
   } catch (err) {
     if (err instanceof ApiError) throw err
-    log('warn', 'database unreachable', { requestId, ...errorFields(err) })
+    log('warn', 'database unreachable', { reqId: requestId, ...errorFields(err) })
     throw databaseUnreachable()
   }
 }

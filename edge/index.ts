@@ -9,6 +9,7 @@ import { drain } from './drain'
 import type { AppEnv } from './env'
 import { health } from './health'
 import { errorFields, log } from './log'
+import { accessLog } from './middleware/access-log'
 import { authenticate, requireAuth } from './middleware/auth'
 import { edgeConfig } from './middleware/config'
 import { forwardToOrigin } from './middleware/forward'
@@ -24,6 +25,7 @@ import { roomRoutes } from './routes/rooms'
 const app = new Hono<AppEnv>()
 
 app.use(requestId())
+app.use(accessLog())
 app.use(secureHeaders())
 app.use(edgeConfig())
 app.use(
@@ -102,7 +104,7 @@ app.notFound(async (c) => {
 app.onError(
   onError((err, c) =>
     log('error', 'unhandled error', {
-      requestId: c.get('requestId'),
+      reqId: c.get('requestId'),
       path: c.req.path,
       ...errorFields(err),
     }),

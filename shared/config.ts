@@ -97,6 +97,8 @@ export const edgeConfigSchema = z
     BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
     ORIGIN_TIMEOUT_MS: positiveInt.default(10_000),
     HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
+    /** The edge's log lines below this level are dropped (`silent` mutes it). */
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /** Public keys that may have signed an access token: the current one and, while rotating, the next or previous. */
     JWT_JWKS: jsonVar(z.object({ keys: z.array(ed25519Jwk).min(1) })),
     ...tokenClaims,

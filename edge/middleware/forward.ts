@@ -65,7 +65,7 @@ export function forwardToOrigin(): Handler<ForwardEnv> {
       )
     } catch (err) {
       log('warn', isOpenCircuit(err) ? 'origin circuit open' : 'origin unreachable', {
-        requestId: c.var.requestId,
+        reqId: c.var.requestId,
         path: url.pathname,
         ...errorFields(err),
       })

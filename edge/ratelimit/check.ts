@@ -84,7 +84,7 @@ export class LimitCheck implements Rider {
     // Logged at most every 10 s: not once per request while Redis is away.
     if (now - rateLimitStats.lastFailOpenAt > 10_000) {
       log('warn', 'rate limiter failing open to the in-isolate limiter', {
-        requestId: this.requestId,
+        reqId: this.requestId,
         failOpenCount: rateLimitStats.failOpen,
         ...(err ? errorFields(err) : {}),
       })

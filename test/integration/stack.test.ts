@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp, operatorHeaders } from '../support/api'
 import { privateRedis } from '../support/redis-server'
+import { until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
 
 // The whole stack as `npm run dev` starts it (edge in Miniflare instead of wrangler dev's proxy).
@@ -96,6 +97,43 @@ describe('the stack, end to end', () => {
     const line = stack.origin.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === 'it-forward-1')
     expect(line).toMatchObject({ path: '/v1/integration-probe', status: 404 })
     expect(stack.origin.logs.some((l) => l.includes('rejected unsigned request'))).toBe(false)
+  })
+
+  it('logs one request under one reqId at the edge and the origin, the id the client got', async () => {
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const reg = await api('/v1/auth/register', {
+      method: 'POST',
+      json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Logged' },
+    })
+    const token = reg.body.tokens.accessToken as string
+    const me = await api('/v1/me?secret-looking=query', { token })
+    expect(me.status).toBe(200)
+    const reqId = me.headers.get('x-request-id')!
+    expect(reqId).toMatch(/^[\w-]{16,}$/)
+    const lines = (logs: string[]) =>
+      logs.flatMap((l) => {
+        try {
+          return [JSON.parse(l)]
+        } catch {
+          return []
+        }
+      })
+    await until('both log lines', () =>
+      [stack.edge.logs, stack.origin.logs].every((logs) =>
+        lines(logs).some((l) => l.reqId === reqId && l.msg === 'request'),
+      ),
+    )
+    const edgeLine = lines(stack.edge.logs).find((l) => l.reqId === reqId)
+    expect(edgeLine).toMatchObject({ level: 'info', method: 'GET', path: '/v1/me', status: 200 })
+    expect(typeof edgeLine.ms).toBe('number')
+    const originLine = lines(stack.origin.logs).find(
+      (l) => l.reqId === reqId && l.msg === 'request',
+    )
+    expect(originLine).toMatchObject({ method: 'GET', path: '/v1/me', status: 200 })
+    // Neither the token nor the query string is in the edge's lines.
+    const edgeText = stack.edge.logs.join('\n')
+    expect(edgeText).not.toContain(token)
+    expect(edgeText).not.toContain('secret-looking')
   })
 
   it('reports Redis down with 503 when it stops, and recovers when it is back, without a restart', async () => {
