@@ -12,6 +12,8 @@ export interface Env {
   RELAYS: DurableObjectNamespace<Relay>
   /** The demo page's files (wrangler.toml [assets]). */
   ASSETS: Fetcher
+  /** Workers Analytics Engine, if bound (production): one data point per request. */
+  ANALYTICS?: AnalyticsEngineDataset
   [variable: string]: unknown
 }
 
