@@ -118,6 +118,7 @@ describe('accounts and profiles, as a client sees them', () => {
     const seen = new Set<string>()
     let cursor: string | null = null
     for (let page = 0; page < 50; page++) {
+      // biome-ignore lint/suspicious/noExplicitAny: a page of whatever the API answered.
       const res: { status: number; body: any } = await api(
         `/v1/profiles?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
         { ip },

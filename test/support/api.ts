@@ -7,6 +7,7 @@ export interface ApiResponse<T = unknown> {
 }
 
 export function apiClient(base: string, defaults: { ip?: string } = {}) {
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever body the API answered.
   return async function api<T = any>(
     path: string,
     options: {

@@ -18,13 +18,22 @@ export interface OriginProcess {
   stop(): Promise<number | null>
 }
 
-/** Starts the real origin cluster (`origin/main.ts`) as `npm run origin` would, and waits for /health. */
-export async function startOrigin(env: Record<string, string>): Promise<OriginProcess> {
+/**
+ * Starts the real origin cluster (`origin/main.ts`) as `npm run origin` would, and waits for
+ * /health; `run` starts another build of it (the built JS, from another directory).
+ */
+export async function startOrigin(
+  env: Record<string, string>,
+  run: { cwd: string; args: string[] } = {
+    cwd: repoRoot,
+    args: ['--import', 'tsx', 'origin/main.ts'],
+  },
+): Promise<OriginProcess> {
   const port = Number(env.ORIGIN_PORT) || (await freePort())
   const metricsPort = Number(env.METRICS_PORT) || (await freePort())
   const jwtSigningKey = env.JWT_SIGNING_KEY ?? (await generateSigningKey('test-key')).privateJwk
-  const child = spawn(process.execPath, ['--import', 'tsx', 'origin/main.ts'], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, run.args, {
+    cwd: run.cwd,
     env: {
       ...process.env,
       LOG_LEVEL: 'info',
