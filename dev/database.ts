@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise'
 
 export const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url))
 
-function databaseName(url: string): string {
+export function databaseName(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.slice(1))
   if (!/^[A-Za-z0-9_]+$/.test(name))
     throw new Error(`database name "${name}" in ${redact(url)} must be [A-Za-z0-9_]+`)
