@@ -36,3 +36,6 @@ export function buildWeb(outdir = join(web, 'dist')): string {
   }
   return outdir
 }
+
+// `npm run build:web`: the page alone, before `wrangler deploy` uploads web/dist.
+if (process.argv[1]?.endsWith('web.ts')) console.log(`built ${buildWeb()}`)

@@ -118,3 +118,26 @@ describe('deploy/compose', () => {
     }
   })
 })
+
+describe('deploy/swarm', () => {
+  it('is a valid stack file: rolled start-first, rolled back on failure, healthchecked, bounded, secrets from Swarm', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the resolved Compose model, as YAML.
+    const model = parse(config(join(copy, 'deploy/swarm/stack.yaml'))) as any
+    const origin = model.services.origin
+    expect(origin.deploy.replicas).toBe(3)
+    expect(origin.deploy.update_config).toMatchObject({
+      order: 'start-first',
+      failure_action: 'rollback',
+    })
+    expect(origin.healthcheck.test.join(' ')).toContain('/health')
+    expect(origin.deploy.resources.limits.memory).toBeDefined()
+    const known = new Set(Object.keys(originConfigSchema.shape))
+    for (const env of Object.keys(origin.environment)) expect(known, env).toContain(env)
+    for (const secret of Object.values(model.secrets))
+      expect(secret).toMatchObject({ external: true })
+    // Each secret file becomes the config variable of its name.
+    const entry = origin.entrypoint.join(' ')
+    for (const name of ['EDGE_SIGNING_SECRET', 'JWT_SIGNING_KEY', 'DATABASE_URL'])
+      expect(entry).toContain(`${name}=`)
+  })
+})
