@@ -15,8 +15,11 @@ import { buildWeb } from './web'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 export interface StackOptions {
-  /** `wrangler` for `npm run dev`; `miniflare` for tests and benchmarks (no dev proxy). */
-  edge: 'wrangler' | 'miniflare'
+  /**
+   * `wrangler` for `npm run dev`; `miniflare` for tests and benchmarks (no dev proxy);
+   * `workerd` for the self-hosted edge (`npm run selfhost`: the bundle under standalone workerd).
+   */
+  edge: 'wrangler' | 'miniflare' | 'workerd'
   databaseUrl: string
   redisUrl: string
   /** Where each part listens; any left out gets a free port (tests, benchmarks). */
@@ -27,7 +30,7 @@ export interface StackOptions {
   standInsInOwnProcess?: boolean
   /** Extra or overriding edge variables (tests shorten TTLs, for one). */
   edgeVars?: Record<string, string>
-  /** Miniflare only: keep the Durable Objects' storage here, so `restartEdge` keeps it. */
+  /** Miniflare: keep the Durable Objects' storage here, so `restartEdge` keeps it; workerd: its state directory. */
   edgePersistTo?: string
   /** Print each part's output, prefixed with its name. */
   echo?: boolean
@@ -40,7 +43,7 @@ export interface Stack {
   origin: ManagedProcess
   /** Starts the origin again (after a test stopped or killed it) on the same port. */
   restartOrigin(): Promise<void>
-  /** Miniflare only: stops the edge, waits `downMs`, starts it again on the same port and storage. */
+  /** Miniflare and workerd: stops the edge, waits `downMs`, starts it again on the same port and storage. */
   restartEdge(downMs?: number): Promise<void>
   edge: ManagedProcess | MiniflareEdge
   /** The variables the edge runs with, so a test can start a second edge just like it. */
@@ -218,6 +221,23 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       edge = managed
       edgeUrl = `http://127.0.0.1:${options.ports.edge}`
       await waitFor(`${edgeUrl}/health`, managed, 60_000)
+    } else if (options.edge === 'workerd') {
+      progress('starting the edge under standalone workerd')
+      const { startWorkerdEdge } = await import('./selfhost')
+      const stateDir = options.edgePersistTo ?? join(root, '.dev', 'selfhost')
+      const edgeOptions = { vars, port: options.ports.edge, stateDir, echo: options.echo }
+      let workerd = await startWorkerdEdge(edgeOptions)
+      cleanups.push(() => workerd.stop())
+      edgeUrl = `http://127.0.0.1:${options.ports.edge}`
+      await waitFor(`${edgeUrl}/health`, workerd, 60_000)
+      edge = workerd
+      restartEdge = async (downMs) => {
+        await workerd.stop()
+        await new Promise((r) => setTimeout(r, downMs))
+        workerd = await startWorkerdEdge(edgeOptions)
+        edge = workerd
+        await waitFor(`${edgeUrl}/health`, workerd, 60_000)
+      }
     } else {
       progress('starting the edge in Miniflare')
       // Loaded only here: importing wrangler installs signal handlers that exit the process.
@@ -231,6 +251,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
         await mf.close()
         await new Promise((r) => setTimeout(r, downMs))
         mf = await startMiniflareEdge(edgeOptions)
+        edge = mf
       }
     }
     return {
@@ -244,11 +265,13 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       get origin() {
         return origin
       },
+      get edge() {
+        return edge
+      },
       async restartOrigin() {
         await origin.stop()
         origin = await spawnOrigin()
       },
-      edge,
       restartEdge: (downMs = 0) => restartEdge(downMs),
       edgeVars: vars,
       standIns: { upstash, planetscale },
@@ -295,7 +318,8 @@ async function main(): Promise<void> {
   let stack: Stack
   try {
     stack = await startStack({
-      edge: 'wrangler',
+      // `npm run selfhost`: the edge under standalone workerd instead of wrangler dev.
+      edge: env.PLAZA_EDGE === 'workerd' ? 'workerd' : 'wrangler',
       databaseUrl: env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza',
       redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
       ports,
