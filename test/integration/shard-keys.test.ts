@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import mysql from 'mysql2/promise'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Stack } from '../../dev/stack'
+import { apiClient, freshEmail, freshIp } from '../support/api'
+import { privateMariaDb } from '../support/mariadb-server'
+import { createRoom, join, registerUser, until } from '../support/rooms'
+import { startTestStack } from '../support/stack'
+
+// The sharding map (deploy/vitess/vschema.json) against what the code really sends: every
+// route of the API exercised against a private MariaDB with its general log on; every
+// statement on a sharded table must name its shard key (or a lookup vindex's column), except
+// the listed scatter queries, each with its reason.
+let mdb: Awaited<ReturnType<typeof privateMariaDb>>
+let stack: Stack
+const vschema = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../deploy/vitess/vschema.json', import.meta.url)), 'utf8'),
+)
+
+beforeAll(async () => {
+  mdb = await privateMariaDb()
+  stack = await startTestStack({ databaseUrl: mdb.url('plaza_it') })
+  const root = await mysql.createConnection({ uri: mdb.url('mysql') })
+  await root.query("SET GLOBAL log_output = 'TABLE'")
+  await root.query('TRUNCATE TABLE mysql.general_log')
+  await root.query('SET GLOBAL general_log = 1')
+  await root.end()
+}, 90_000)
+
+afterAll(async () => {
+  await stack?.stop()
+  await mdb?.destroy()
+})
+
+/** Every route once or more, as users would: accounts, profiles, rooms, messages, reads. */
+async function workload(): Promise<void> {
+  const api = apiClient(stack.urls.edge, { ip: freshIp() })
+  const email = freshEmail()
+  const reg = await api('/v1/auth/register', {
+    method: 'POST',
+    json: { email, password: 'correct horse battery', displayName: 'Sharded' },
+  })
+  const token = reg.body.tokens.accessToken as string
+  const login = await api('/v1/auth/login', {
+    method: 'POST',
+    json: { email, password: 'correct horse battery' },
+  })
+  const refreshed = await api('/v1/auth/refresh', {
+    method: 'POST',
+    json: { refreshToken: login.body.tokens.refreshToken },
+  })
+  await api('/v1/auth/logout', {
+    method: 'POST',
+    json: { refreshToken: refreshed.body.refreshToken },
+  })
+  await api('/v1/me', { token })
+  await api(`/v1/profiles/${reg.body.user.id}`, { token })
+  await api('/v1/profiles?limit=5', { token })
+  await api(`/v1/profiles/${reg.body.user.id}`, {
+    method: 'PATCH',
+    token,
+    json: { bio: 'sharded' },
+  })
+  const ada = await registerUser(stack, 'Ada')
+  const bob = await registerUser(stack, 'Bob')
+  const roomId = await createRoom(stack, ada)
+  const secret = await createRoom(stack, ada, true)
+  await api('/v1/rooms?limit=5', { token: bob.token })
+  await api(`/v1/rooms/${roomId}`, { token: bob.token })
+  await api(`/v1/rooms/${roomId}/members`, { method: 'POST', token: bob.token })
+  await api(`/v1/rooms/${secret}`, { token: bob.token })
+  const room = await join(stack, bob, roomId)
+  for (let i = 0; i < 3; i++) await room.send(`ws ${i}`)
+  await api(`/v1/rooms/${roomId}/messages`, {
+    method: 'POST',
+    token: ada.token,
+    json: { clientMsgId: 'http-1', body: 'over http' },
+  })
+  await api(`/v1/rooms/${roomId}/read`, { method: 'POST', token: bob.token, json: { seq: 4 } })
+  await api(`/v1/rooms/${roomId}/presence`, { token: bob.token })
+  const db = await mysql.createConnection(mdb.url('plaza_it'))
+  await until('the messages in MySQL', async () => {
+    const [rows] = await db.query('SELECT count(*) AS n FROM messages WHERE room_id = ?', [roomId])
+    return Number((rows as Array<{ n: number }>)[0]!.n) === 4
+  })
+  await db.end()
+  await api(`/v1/rooms/${roomId}/messages?limit=2&before=3`, { token: bob.token })
+  await api(`/v1/rooms/${roomId}/members/me`, { method: 'DELETE', token: bob.token })
+  room.close()
+}
+
+/**
+ * The queries allowed to reach every shard, and why. Vitess runs them as scatter-gather
+ * (merge-sorted, LIMIT applied after); each is a directory page the edge caches.
+ */
+const allowedScatters: Array<{ table: string; pattern: RegExp; reason: string }> = [
+  {
+    table: 'profiles',
+    pattern:
+      /^select .* from `profiles` order by `profiles`\.`created_at` asc, `profiles`\.`user_id` asc limit/,
+    reason:
+      'GET /v1/profiles, the public directory: one page per cursor, cached at the edge (CACHE_TTL_PROFILE_LIST_SECONDS)',
+  },
+  {
+    table: 'rooms',
+    pattern:
+      /^select .* from `rooms` where (\(`rooms`\.`is_private` = false.*\)|`rooms`\.`is_private` = false) order by `rooms`\.`id` asc limit/,
+    reason: 'GET /v1/rooms, the public room directory: one page per cursor, cached at the edge (CACHE_TTL_ROOM_LIST_SECONDS)',
+  },
+]
+
+interface TableMap {
+  column_vindexes: Array<{ column: string; name: string }>
+}
+
+/** What is wrong with one statement under the vschema (null: it names a shard key or is allowed). */
+function verdict(sql: string, used: Set<RegExp>): string | null {
+  const text = sql.replace(/\s+/g, ' ').trim()
+  const lower = text.toLowerCase()
+  if (!/^(select|insert|update|delete)\b/.test(lower)) return null
+  const tables = new Set(
+    [...lower.matchAll(/(?:from|into|update|join) `?(\w+)`?/g)].map((m) => m[1]!),
+  )
+  for (const table of tables) {
+    const map = (vschema.tables as Record<string, TableMap>)[table]
+    if (!map) continue
+    const keys = map.column_vindexes.map((v) => v.column)
+    if (lower.startsWith('insert')) {
+      const columns = /\(([^)]*)\) values/.exec(lower)?.[1] ?? ''
+      if (!columns.includes(`\`${keys[0]}\``))
+        return `${table}: an insert without ${keys[0]}: ${text}`
+      continue
+    }
+    const where = lower.split(/ where /)[1] ?? ''
+    const named = keys.some((k) => new RegExp(`\`?${k}\`? (=|in \\()`).test(where))
+    if (named) continue
+    const scatter = allowedScatters.find((a) => a.table === table && a.pattern.test(lower))
+    if (!scatter) return `${table}: names none of ${keys.join(', ')}: ${text}`
+    used.add(scatter.pattern)
+  }
+  return null
+}
+
+describe('the sharding map', () => {
+  it('every statement on a sharded table names its shard key or a lookup column, except the listed scatters', async () => {
+    await workload()
+    const root = await mysql.createConnection({ uri: mdb.url('mysql') })
+    await root.query('SET GLOBAL general_log = 0')
+    const [rows] = await root.query(
+      "SELECT CONVERT(argument USING utf8mb4) AS sql_text FROM mysql.general_log WHERE command_type IN ('Query', 'Execute')",
+    )
+    await root.end()
+    const statements = (rows as Array<{ sql_text: string }>).map((r) => r.sql_text)
+    const used = new Set<RegExp>()
+    const problems = statements.map((s) => verdict(s, used)).filter((p) => p !== null)
+    expect(problems).toEqual([])
+    // Every sharded table was exercised, and every listed scatter happened (the list stays honest).
+    for (const table of Object.keys(vschema.tables)) {
+      expect(
+        statements.some((s) => s.includes(`\`${table}\``)),
+        table,
+      ).toBe(true)
+    }
+    expect(allowedScatters.filter((a) => !used.has(a.pattern)).map((a) => a.table)).toEqual([])
+    console.log(
+      `shard keys: ${statements.length} statements checked; scatters allowed: ${allowedScatters
+        .map((a) => `${a.table} (${a.reason})`)
+        .join('; ')}`,
+    )
+  }, 120_000)
+
+  it('the checker fails a statement without its shard key', () => {
+    expect(
+      verdict('select `body` from `messages` where `messages`.`author_id` = ?', new Set()),
+    ).toMatch(/messages: names none of room_id/)
+    expect(verdict('insert into `rooms` (`name`) values (?)', new Set())).toMatch(/without id/)
+    expect(
+      verdict('select `id` from `users` where `users`.`email` = ? limit 1', new Set()),
+    ).toBeNull()
+  })
+})
