@@ -106,7 +106,8 @@ const allowedScatters: Array<{ table: string; pattern: RegExp; reason: string }>
     table: 'rooms',
     pattern:
       /^select .* from `rooms` where (\(`rooms`\.`is_private` = false.*\)|`rooms`\.`is_private` = false) order by `rooms`\.`id` asc limit/,
-    reason: 'GET /v1/rooms, the public room directory: one page per cursor, cached at the edge (CACHE_TTL_ROOM_LIST_SECONDS)',
+    reason:
+      'GET /v1/rooms, the public room directory: one page per cursor, cached at the edge (CACHE_TTL_ROOM_LIST_SECONDS)',
   },
 ]
 
