@@ -53,6 +53,10 @@ describe('the edge under standalone workerd', () => {
     const db = await mysql.createConnection(databaseUrl('plaza_it'))
     try {
       await until('the first five in MySQL', async () => (await messageCount(db, roomId)) === 5)
+      await until(
+        'the room to know they landed',
+        async () => (await roomStats(stack, roomId)).unshipped === 0,
+      )
       await stack.origin.kill()
       for (let i = 0; i < 5; i++) acks.push(await sender.send(`during ${i}`))
       await until(
