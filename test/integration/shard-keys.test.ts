@@ -123,9 +123,9 @@ function verdict(sql: string, used: Set<RegExp>): string | null {
     if (!map) continue
     const keys = map.column_vindexes.map((v) => v.column)
     if (lower.startsWith('insert')) {
-      const columns = /\(([^)]*)\) values/.exec(lower)?.[1] ?? ''
-      if (!columns.includes(`\`${keys[0]}\``))
-        return `${table}: an insert without ${keys[0]}: ${text}`
+      const list = /\(([^)]*)\) values/.exec(lower)?.[1] ?? ''
+      const columns = list.split(',').map((c) => c.replaceAll('`', '').trim())
+      if (!columns.includes(keys[0]!)) return `${table}: an insert without ${keys[0]}: ${text}`
       continue
     }
     const where = lower.split(/ where /)[1] ?? ''

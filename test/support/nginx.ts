@@ -1,25 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../dev/processes'
+import { ensureDebianPackage } from './debian'
 
-const nginxBin = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p))
-
-/** Debian's nginx (.ci/run installs it); a root test run installs it, anyone else is told how. */
+/** Debian's nginx (.ci/run installs it). */
 export function ensureNginx(): string {
-  if (nginxBin) return nginxBin
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('installing Debian nginx (apt-get install nginx)…')
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    })
-    if (existsSync('/usr/sbin/nginx')) return '/usr/sbin/nginx'
-  }
-  throw new Error('No nginx: install it (sudo apt-get install nginx)')
+  ensureDebianPackage('nginx', ['/usr/sbin/nginx'])
+  return '/usr/sbin/nginx'
 }
 
 /**

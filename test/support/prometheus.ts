@@ -1,36 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../dev/processes'
+import { ensureDebianPackage } from './debian'
 
-const installed = (program: string) => {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * Prometheus and promtool come from Debian's `prometheus` package (.ci/run installs it); a
- * root test run on a machine without them installs it, anyone else is told how.
- */
+/** Prometheus and promtool, from Debian's `prometheus` package. */
 export function ensurePrometheus(): void {
-  if (installed('prometheus') && installed('promtool')) return
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('installing Debian prometheus (apt-get install prometheus)…')
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    })
-  }
-  if (!installed('prometheus') || !installed('promtool')) {
-    throw new Error('No prometheus/promtool: install them (sudo apt-get install prometheus)')
-  }
+  ensureDebianPackage('prometheus', ['prometheus', 'promtool'])
 }
 
 interface QueryAnswer {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { originConfigSchema } from '../../../shared/config'
+import { ensureDebianPackage } from '../../support/debian'
 import { repoRoot } from '../../support/origin'
 
 // The one-VM tier (deploy/compose): no Docker engine runs here, so compose.yaml is checked
@@ -16,26 +17,8 @@ const dir = join(repoRoot, 'deploy/compose')
 const copy = mkdtempSync(join(tmpdir(), 'plaza-compose-'))
 const copied = join(copy, 'deploy/compose')
 
-const installed = () => {
-  try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 beforeAll(() => {
-  if (!installed() && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'docker-compose'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    })
-  }
-  if (!installed()) {
-    throw new Error('No docker-compose: install it (sudo apt-get install docker-compose)')
-  }
+  ensureDebianPackage('docker-compose', ['docker-compose'])
   cpSync(join(repoRoot, 'deploy'), join(copy, 'deploy'), { recursive: true })
   cpSync(join(copied, '.env.example'), join(copied, '.env'))
 }, 300_000)
