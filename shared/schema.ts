@@ -27,6 +27,8 @@ export const users = mysqlTable(
     id: ulid('id').primaryKey(),
     email: varchar('email', { length: 254 }).notNull(),
     passwordHash: varchar('password_hash', { length: 255 }).notNull(),
+    /** `user`, or `admin` — granted only by an operator (`npm run admin:grant`), never by the API. */
+    role: varchar('role', { length: 16 }).notNull().default('user'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_email_uq').on(t.email)],
@@ -107,6 +109,36 @@ export const messages = mysqlTable(
     primaryKey({ columns: [t.roomId, t.seq] }),
     index('messages_room_created_idx').on(t.roomId, t.createdAt),
   ],
+)
+
+/**
+ * Per room, per UTC hour: messages stored and distinct authors — the dashboards read these,
+ * never the messages. Kept by the ingest in the batch's own transaction, counting only
+ * messages that were new, so a batch shipped twice counts once. Sharded with the room.
+ */
+export const roomHourStats = mysqlTable(
+  'room_hour_stats',
+  {
+    roomId: ulid('room_id').notNull(),
+    hour: datetime('hour', { mode: 'date' }).notNull(),
+    messages: int('messages', { unsigned: true }).notNull().default(0),
+    authors: int('authors', { unsigned: true }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.hour] }),
+    index('room_hour_stats_hour_idx').on(t.hour),
+  ],
+)
+
+/** Who wrote in a room in an hour: what makes `room_hour_stats.authors` distinct. */
+export const roomHourAuthors = mysqlTable(
+  'room_hour_authors',
+  {
+    roomId: ulid('room_id').notNull(),
+    hour: datetime('hour', { mode: 'date' }).notNull(),
+    authorId: ulid('author_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.hour, t.authorId] })],
 )
 
 export type User = typeof users.$inferSelect

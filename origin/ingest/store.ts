@@ -3,10 +3,14 @@ import { IngestBody, type RoomIngestOutcome } from '../../shared/internal/ingest
 import type { StoredMessage } from '../../shared/message'
 import { messages, roomMembers } from '../../shared/schema'
 import type { Database, Transaction } from '../db'
+import { isDeadlock } from '../mysql-errors'
+import { addToRollups } from './rollups'
 
 const encoder = new TextEncoder()
 /** Rows per INSERT statement: 1,000 bodies of a few KB stay far under max_allowed_packet. */
 const ROWS_PER_INSERT = 1000
+/** Times a shipment's transaction runs again after InnoDB chose it as a deadlock's victim. */
+const DEADLOCK_RETRIES = 5
 
 /** A shipped message as its MySQL row. */
 function toRow(roomId: string, m: StoredMessage): typeof messages.$inferInsert {
@@ -34,13 +38,20 @@ class Collisions extends Error {
   }
 }
 
+/** What MySQL already holds of the parts' messages, read under lock. */
+interface Holdings {
+  /** `room:seq` → the id stored there. */
+  idOf: Map<string, string>
+}
+
 /**
- * A seq already held by a *different* message means a room numbered twice (its storage
- * was lost): keeping the old row and answering success would drop an acked message
- * silently. Checked after the insert, inside its transaction, so a racing shipment
- * cannot slip between the check and the write.
+ * Reads what is already stored in the parts' seq ranges, locking them (InnoDB next-key
+ * locks): a racing shipment of the same room waits until this transaction ends, so
+ * "new", "already here" and "a different message holds this seq" are decided once. A seq
+ * held by a *different* message means a room numbered twice (its storage was lost):
+ * keeping the old row and answering success would drop an acked message silently.
  */
-async function collisions(tx: Transaction, parts: RoomPart[]): Promise<Map<string, number[]>> {
+async function holdings(tx: Transaction, parts: RoomPart[]): Promise<Holdings> {
   const ranges = parts
     .filter((p) => p.batch.messages.length)
     .map((p) => {
@@ -50,32 +61,37 @@ async function collisions(tx: Transaction, parts: RoomPart[]): Promise<Map<strin
         between(messages.seq, Math.min(...seqs), Math.max(...seqs)),
       )
     })
-  const clashes = new Map<string, number[]>()
-  if (!ranges.length) return clashes
+  if (!ranges.length) return { idOf: new Map() }
   const stored = await tx
     .select({ roomId: messages.roomId, seq: messages.seq, id: messages.id })
     .from(messages)
     .where(or(...ranges))
-  const idOf = new Map(stored.map((r) => [`${r.roomId}:${r.seq}`, r.id]))
-  for (const p of parts) {
-    const seqs = p.batch.messages
-      .filter((m) => idOf.get(`${p.roomId}:${m.seq}`) !== m.id)
-      .map((m) => m.seq)
-    if (seqs.length) clashes.set(p.roomId, seqs)
-  }
-  return clashes
+    .for('update')
+  return { idOf: new Map(stored.map((r) => [`${r.roomId}:${r.seq}`, r.id])) }
 }
 
 async function write(tx: Transaction, parts: RoomPart[]): Promise<void> {
-  const rows = parts.flatMap((p) => p.batch.messages.map((m) => toRow(p.roomId, m)))
+  const { idOf } = await holdings(tx, parts)
+  const clashes = new Map<string, number[]>()
+  const fresh: Array<{ roomId: string; message: StoredMessage }> = []
+  for (const p of parts) {
+    for (const m of p.batch.messages) {
+      const held = idOf.get(`${p.roomId}:${m.seq}`)
+      if (held === undefined) fresh.push({ roomId: p.roomId, message: m })
+      else if (held !== m.id) clashes.set(p.roomId, [...(clashes.get(p.roomId) ?? []), m.seq])
+    }
+  }
+  if (clashes.size) throw new Collisions(clashes)
+  // Only what is new is written (a batch shipped again after a lost answer writes nothing);
+  // the key still guards against anything the lock did not cover.
+  const rows = fresh.map(({ roomId, message }) => toRow(roomId, message))
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     await tx
       .insert(messages)
       .values(rows.slice(i, i + ROWS_PER_INSERT))
       .onDuplicateKeyUpdate({ set: { seq: sql`seq` } })
   }
-  const clashes = await collisions(tx, parts)
-  if (clashes.size) throw new Collisions(clashes)
+  await addToRollups(tx, fresh)
   for (const p of parts) {
     for (const read of p.batch.reads) {
       await tx
@@ -93,8 +109,8 @@ export interface StoreReport {
 }
 
 /**
- * The rooms' batches into MySQL in one transaction: multi-row INSERTs idempotent on the
- * primary key (room_id, seq), so a batch shipped again after a lost answer changes
+ * The rooms' batches into MySQL in one transaction: what is new is inserted (multi-row)
+ * and added to the hourly rollups, so a batch shipped again after a lost answer changes
  * nothing; read markers only move forward. A room whose part is invalid (422) or collides
  * (409) is refused on its own — the transaction is rolled back and written again without
  * it — so one broken room never holds the others' messages back.
@@ -117,12 +133,21 @@ export async function storeBatches(
       outcomes.set(roomId, { roomId, stored: false, status: 422, reason })
     }
   }
-  // Each retry drops at least one room, so this ends.
+  // Each collision retry drops at least one room, and deadlock retries are bounded: this ends.
+  let deadlocks = 0
   while (parts.length) {
     try {
       await db.transaction((tx) => write(tx, parts))
       break
     } catch (err) {
+      // The same room shipped twice at once (a reship racing its original): both may hold
+      // the gap at the end of its seqs and want to insert there. InnoDB rolls one back;
+      // run it again, and it finds what the other stored.
+      if (isDeadlock(err) && deadlocks < DEADLOCK_RETRIES) {
+        deadlocks += 1
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * deadlocks))
+        continue
+      }
       if (!(err instanceof Collisions)) throw err
       for (const [roomId, seqs] of err.seqsByRoom) {
         collided.set(roomId, seqs)

@@ -29,13 +29,4 @@ export function requireUser(c: Context<OriginEnv>): string {
   return userId
 }
 
-export function isDuplicateKey(err: unknown): boolean {
-  for (
-    let e = err as { code?: string; errno?: number; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
-    if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) return true
-  }
-  return false
-}
+export { isDuplicateKey } from '../mysql-errors'
