@@ -15,6 +15,7 @@ import { edgeConfig } from './middleware/config'
 import { forwardToOrigin } from './middleware/forward'
 import { rateLimit } from './middleware/ratelimit'
 import { apiDocs, openapiDocument } from './openapi'
+import { dashboardReads } from './routes/dashboard'
 import { historyRoutes } from './routes/history'
 import { internalRoutes } from './routes/internal'
 import { profileReads } from './routes/profiles'
@@ -82,6 +83,7 @@ app.route('/', internalRoutes)
 
 app.use('/v1/*', authenticate())
 app.route('/', profileReads)
+app.route('/', dashboardReads)
 app.route('/', roomRoutes)
 app.route('/', roomLive)
 app.route('/', historyRoutes)

@@ -17,6 +17,8 @@ export const cacheKeys = {
   messagePage: (roomId: string, before: number | '', after: number | '', limit: number) =>
     `${prefix}:msgs:${roomId}:${before}:${after}:${limit}`,
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
+  /** The admin dashboard's metrics for a period (one entry for every admin: it is global). */
+  dashboardMetrics: (period: string) => `${prefix}:dash:metrics:${period}`,
   /** The edge's counters, one hash (shared/edge-signals.ts). */
   edgeSignals: `${prefix}:signals:edge`,
   /** The rooms' and relays' counters, one hash; the relays' gauges, another (shared/room-signals.ts). */
@@ -34,4 +36,6 @@ export const cacheScopes = {
   roomList: 'rooms',
   /** Never bumped: full pages of history are immutable. */
   history: (roomId: string) => `history:${roomId}`,
+  /** Never bumped: dashboards expire by their TTL. */
+  dashboard: 'dashboard',
 } as const

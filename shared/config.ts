@@ -129,6 +129,10 @@ export const edgeConfigSchema = z
     CACHE_TTL_ROOM_SECONDS: positiveInt.default(300),
     CACHE_TTL_ROOM_LIST_SECONDS: positiveInt.default(30),
     /** Full pages of history never change; they live this long. */
+    /** The admin dashboard's metrics: cached this long at the edge (seed 002: 300 s)… */
+    DASHBOARD_METRICS_TTL_SECONDS: positiveInt.default(300),
+    /** …and asked at most this often per user per minute (seed 002: 10). */
+    DASHBOARD_METRICS_PER_MINUTE: positiveInt.default(10),
     CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
     /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
     ROOM_MAX_BODY_BYTES: positiveInt.default(4096),

@@ -14,6 +14,8 @@ export type AuthVariables = {
   tokenExp: number
   /** The display name the token carries (as of sign-in or refresh); empty if it has none. */
   userName: string
+  /** The role the token carries (`user` or `admin`; tokens without one are `user`). */
+  userRole: string
 }
 type AuthEnv = { Variables: ConfigVariables & AuthVariables }
 
@@ -49,7 +51,8 @@ async function verifyWithKeys(config: EdgeConfig, token: string): Promise<Access
     })
     if (!payload.sub || !idPattern.test(payload.sub)) throw rejected('invalid subject')
     const name = typeof payload.name === 'string' ? payload.name.slice(0, 64) : ''
-    return { sub: payload.sub, exp: payload.exp as number, name }
+    const role = payload.role === 'admin' ? 'admin' : 'user'
+    return { sub: payload.sub, exp: payload.exp as number, name, role }
   } catch (err) {
     if (err instanceof ApiError) throw err
     const code = (err as { code?: string }).code ?? ''
@@ -73,14 +76,16 @@ export function authenticate(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     c.set('userId', '')
     c.set('userName', '')
+    c.set('userRole', 'user')
     const header = c.req.header('authorization')
     if (!header) return next()
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header)
     if (!match?.[1]) throw rejected('malformed Authorization header')
-    const { sub, exp, name } = await verifyAccessToken(c.var.config, match[1])
+    const { sub, exp, name, role } = await verifyAccessToken(c.var.config, match[1])
     c.set('tokenExp', exp)
     c.set('userId', sub)
     c.set('userName', name)
+    c.set('userRole', role)
     return next()
   }
 }
@@ -97,6 +102,14 @@ export function requireAuth(): MiddlewareHandler<AuthEnv> {
         },
       )
     }
+    return next()
+  }
+}
+
+/** For routes only admins may use (`npm run admin:grant`): 403 for anyone else. */
+export function requireAdmin(): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    if (c.var.userRole !== 'admin') throw new ApiError('forbidden', 'Admins only')
     return next()
   }
 }

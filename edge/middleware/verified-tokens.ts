@@ -3,6 +3,8 @@ export interface AccessClaims {
   sub: string
   exp: number
   name: string
+  /** `user` or `admin`, as of the token's issue. */
+  role: string
 }
 
 /**

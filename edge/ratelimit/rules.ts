@@ -18,6 +18,11 @@ export interface RequestFacts {
   email?: string | null
 }
 
+/** Routes with their own per-user limit unless RATE_LIMIT_ROUTES names them (the seeds' numbers). */
+function routeDefaults(config: EdgeConfig): Record<string, number> {
+  return { 'GET /v1/dashboard/metrics': config.DASHBOARD_METRICS_PER_MINUTE }
+}
+
 /**
  * Which buckets a request counts against: the route's override, else per user when signed
  * in, per IP otherwise; sign-in and sign-up also per IP and per email over 15 minutes.
@@ -25,7 +30,7 @@ export interface RequestFacts {
 export function rulesFor(config: EdgeConfig, facts: RequestFacts, auth: boolean): Rule[] {
   const { ip, userId, route } = facts
   const subject = userId ? `user:${userId}` : `ip:${ip}`
-  const override = config.RATE_LIMIT_ROUTES[route]
+  const override = config.RATE_LIMIT_ROUTES[route] ?? routeDefaults(config)[route]
   const rules: Rule[] = [
     override
       ? { name: `route:${route}`, identifier: subject, limit: override, windowSeconds: 60 }

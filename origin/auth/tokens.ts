@@ -4,7 +4,7 @@ import { importJWK, SignJWT } from 'jose'
 import type { OriginConfig } from '../../shared/config'
 import { ApiError } from '../../shared/errors'
 import { newId } from '../../shared/ids'
-import { profiles, refreshTokens } from '../../shared/schema'
+import { profiles, refreshTokens, users } from '../../shared/schema'
 import type { Database } from '../db'
 
 type Db = Database['db']
@@ -59,9 +59,13 @@ export function tokenIssuer(config: TokenConfig) {
   const successorOf = (spent: string) =>
     createHmac('sha256', successorKey).update(spent).digest('base64url')
 
-  /** `name` rides in the token so the edge never reads it per send or connect. */
-  async function accessToken(userId: string, name: string): Promise<string> {
-    return new SignJWT({ name })
+  /**
+   * `name` rides in the token so the edge never reads it per send or connect; `role` so it
+   * can refuse a dashboard to a non-admin without a read (a grant or revoke shows in tokens
+   * issued after it: at most ACCESS_TOKEN_TTL_SECONDS late).
+   */
+  async function accessToken(userId: string, name: string, role: string): Promise<string> {
+    return new SignJWT({ name, role })
       .setProtectedHeader({ alg: 'EdDSA', kid: config.JWT_SIGNING_KEY.kid, typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(config.JWT_ISSUER)
@@ -95,15 +99,18 @@ export function tokenIssuer(config: TokenConfig) {
         createdAt: now,
       })
       .onDuplicateKeyUpdate({ set: { tokenHash: sha256(refreshToken) } })
-    // The display name as of sign-in or refresh: a rename shows in tokens issued after it.
-    const [profile] = await db
-      .select({ name: profiles.displayName })
-      .from(profiles)
-      .where(eq(profiles.userId, userId))
-      .limit(1)
+    // The display name and role as of sign-in or refresh: changes show in tokens issued after.
+    const [[profile], [user]] = await Promise.all([
+      db
+        .select({ name: profiles.displayName })
+        .from(profiles)
+        .where(eq(profiles.userId, userId))
+        .limit(1),
+      db.select({ role: users.role }).from(users).where(eq(users.id, userId)).limit(1),
+    ])
     return {
       tokenType: 'Bearer',
-      accessToken: await accessToken(userId, profile?.name ?? ''),
+      accessToken: await accessToken(userId, profile?.name ?? '', user?.role ?? 'user'),
       expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshToken,
       refreshExpiresIn: refreshTtlSeconds,

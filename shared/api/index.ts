@@ -1,4 +1,5 @@
 import { accountRoutes } from './accounts'
+import { dashboardRoutes } from './dashboard'
 import { messageRoutes } from './messages'
 import { profileRoutes } from './profiles'
 import { roomRoutes } from './rooms'
@@ -8,9 +9,16 @@ import { roomRoutes } from './rooms'
  * validates with them, the edge serves the document built from them, the SDK takes its
  * types from them. One definition, every runtime.
  */
-export const routes = { ...accountRoutes, ...profileRoutes, ...roomRoutes, ...messageRoutes }
+export const routes = {
+  ...accountRoutes,
+  ...profileRoutes,
+  ...roomRoutes,
+  ...messageRoutes,
+  ...dashboardRoutes,
+}
 
 export * from './accounts'
+export * from './dashboard'
 export * from './fields'
 export * from './messages'
 export { ErrorSchema } from './openapi'

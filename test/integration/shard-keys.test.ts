@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { setRole } from '../../dev/admin'
 import type { Stack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp } from '../support/api'
 import { databaseUrl } from '../support/env'
+import { privateRedis } from '../support/redis-server'
 import { createRoom, join, registerUser, until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
 
@@ -14,16 +16,20 @@ import { startTestStack } from '../support/stack'
 // more; every statement on a sharded table must name its shard key (or a lookup vindex's
 // column), except the listed scatter queries, each with its reason.
 let stack: Stack
+let redis: Awaited<ReturnType<typeof privateRedis>>
 const vschema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../deploy/vitess/vschema.json', import.meta.url)), 'utf8'),
 )
 
 beforeAll(async () => {
-  stack = await startTestStack()
+  // Its own Redis: the dashboard is cached globally, and another run's entry would answer.
+  redis = await privateRedis()
+  stack = await startTestStack({ redisUrl: redis.url })
 }, 90_000)
 
 afterAll(async () => {
   await stack?.stop()
+  await redis?.stop()
 })
 
 /** Every route once or more, as users would: accounts, profiles, rooms, messages, reads. */
@@ -81,6 +87,12 @@ async function workload(): Promise<void> {
   await api(`/v1/rooms/${roomId}/messages?limit=2&before=3`, { token: bob.token })
   await api(`/v1/rooms/${roomId}/members/me`, { method: 'DELETE', token: bob.token })
   room.close()
+  await setRole(databaseUrl('plaza_it'), email, 'admin')
+  const admin = await api('/v1/auth/login', {
+    method: 'POST',
+    json: { email, password: 'correct horse battery' },
+  })
+  await api('/v1/dashboard/metrics?period=7d', { token: admin.body.tokens.accessToken })
 }
 
 /**
@@ -101,6 +113,17 @@ const allowedScatters: Array<{ table: string; pattern: RegExp; reason: string }>
       /^select .* from `rooms` where (\(`rooms`\.`is_private` = false.*\)|`rooms`\.`is_private` = false) order by `rooms`\.`id` asc limit/,
     reason:
       'GET /v1/rooms, the public room directory: one page per cursor, cached at the edge (CACHE_TTL_ROOM_LIST_SECONDS)',
+  },
+  ...['room_hour_stats', 'room_hour_authors'].map((table) => ({
+    table,
+    pattern: new RegExp(`from \`${table}\` where \\(\`${table}\`\\.\`hour\` >= `),
+    reason:
+      "GET /v1/dashboard/metrics, the global dashboard: every room's rollups for the period, by hour; admins only, cached DASHBOARD_METRICS_TTL_SECONDS",
+  })),
+  {
+    table: 'users',
+    pattern: /from `users` where \(`users`\.`created_at` >= /,
+    reason: 'GET /v1/dashboard/metrics: new accounts in the period (admins only, cached)',
   },
 ]
 

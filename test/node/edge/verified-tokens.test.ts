@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { VerifiedTokens } from '../../../edge/middleware/verified-tokens'
 
 describe('VerifiedTokens', () => {
-  const claims = (exp: number) => ({ sub: '01J0000000000000000000000A', exp, name: 'Ada' })
+  const claims = (exp: number) => ({
+    sub: '01J0000000000000000000000A',
+    exp,
+    name: 'Ada',
+    role: 'user',
+  })
 
   it('answers for the exact token string it verified, never beyond its expiry and tolerance', () => {
     const tokens = new VerifiedTokens(10, 5)

@@ -1,0 +1,96 @@
+import { and, gte, lt, sql } from 'drizzle-orm'
+import { type DashboardMetrics, type Period, periods } from './api/dashboard'
+import type { ReadDb } from './queries'
+import { roomHourAuthors, roomHourStats, users } from './schema'
+
+const HOUR_MS = 3_600_000
+const DAY_MS = 86_400_000
+
+/** A DATETIME column cut to its bucket, as text the same on every driver ('YYYY-MM-DD HH:00:00'). */
+const bucketOf = (column: unknown, bucket: 'hour' | 'day') =>
+  bucket === 'hour'
+    ? sql<string>`date_format(${column}, '%Y-%m-%d %H:00:00')`
+    : sql<string>`date_format(${column}, '%Y-%m-%d 00:00:00')`
+
+const startOf = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`)
+
+/** The period's rows, by bucket: rollups, distinct authors, new accounts, and the totals. */
+function readPeriod(db: ReadDb, from: number, to: number, bucket: 'hour' | 'day') {
+  const range = (column: typeof roomHourStats.hour | typeof roomHourAuthors.hour) =>
+    and(gte(column, new Date(from)), lt(column, new Date(to)))
+  const statsBucket = bucketOf(roomHourStats.hour, bucket)
+  const authorsBucket = bucketOf(roomHourAuthors.hour, bucket)
+  const usersBucket = bucketOf(users.createdAt, bucket)
+  return Promise.all([
+    db
+      .select({
+        start: statsBucket,
+        messages: sql<string>`sum(${roomHourStats.messages})`,
+        rooms: sql<string>`count(distinct ${roomHourStats.roomId})`,
+      })
+      .from(roomHourStats)
+      .where(range(roomHourStats.hour))
+      .groupBy(statsBucket),
+    db
+      .select({
+        start: authorsBucket,
+        users: sql<string>`count(distinct ${roomHourAuthors.authorId})`,
+      })
+      .from(roomHourAuthors)
+      .where(range(roomHourAuthors.hour))
+      .groupBy(authorsBucket),
+    db
+      .select({ start: usersBucket, accounts: sql<string>`count(*)` })
+      .from(users)
+      .where(and(gte(users.createdAt, new Date(from)), lt(users.createdAt, new Date(to))))
+      .groupBy(usersBucket),
+    db
+      .select({
+        rooms: sql<string>`(select count(distinct ${roomHourStats.roomId}) from ${roomHourStats} where ${range(roomHourStats.hour)})`,
+        users: sql<string>`(select count(distinct ${roomHourAuthors.authorId}) from ${roomHourAuthors} where ${range(roomHourAuthors.hour)})`,
+      })
+      .from(sql`(select 1) as one`),
+  ])
+}
+
+/**
+ * The global dashboard from the hourly rollups (never the messages): per bucket, messages,
+ * active rooms (with a message), active users (distinct authors) and new accounts. It
+ * reads every room's rollups for the period — a scatter over the shards by hour, which is
+ * why it is admin-only and cached (docs/DEPLOY.md, sharding).
+ */
+export async function dashboardMetrics(
+  db: ReadDb,
+  period: Period,
+  now = Date.now(),
+): Promise<DashboardMetrics> {
+  const { ms, bucket } = periods[period]
+  const size = bucket === 'hour' ? HOUR_MS : DAY_MS
+  const to = Math.floor(now / size) * size + size
+  const from = to - Math.max(ms, size)
+  const [stats, authors, accounts, totals] = await readPeriod(db, from, to, bucket)
+  const buckets = new Map<number, DashboardMetrics['buckets'][number]>()
+  for (let t = from; t < to; t += size) {
+    const start = new Date(t).toISOString()
+    buckets.set(t, { start, messages: 0, activeRooms: 0, activeUsers: 0, newAccounts: 0 })
+  }
+  const at = (text: string) => buckets.get(startOf(text))
+  for (const r of stats)
+    Object.assign(at(r.start) ?? {}, { messages: Number(r.messages), activeRooms: Number(r.rooms) })
+  for (const r of authors) Object.assign(at(r.start) ?? {}, { activeUsers: Number(r.users) })
+  for (const r of accounts) Object.assign(at(r.start) ?? {}, { newAccounts: Number(r.accounts) })
+  const all = [...buckets.values()]
+  return {
+    period,
+    bucket,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    totals: {
+      messages: all.reduce((n, b) => n + b.messages, 0),
+      activeRooms: Number(totals[0]?.rooms ?? 0),
+      activeUsers: Number(totals[0]?.users ?? 0),
+      newAccounts: all.reduce((n, b) => n + b.newAccounts, 0),
+    },
+    buckets: all,
+  }
+}
