@@ -19,6 +19,8 @@ export const cacheKeys = {
   rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
   /** The admin dashboard's metrics for a period (one entry for every admin: it is global). */
   dashboardMetrics: (period: string) => `${prefix}:dash:metrics:${period}`,
+  /** A room's message statistics for a period (the same for everyone allowed to see them). */
+  roomMessageStats: (roomId: string, period: string) => `${prefix}:dash:room:${roomId}:${period}`,
   /** The edge's counters, one hash (shared/edge-signals.ts). */
   edgeSignals: `${prefix}:signals:edge`,
   /** The rooms' and relays' counters, one hash; the relays' gauges, another (shared/room-signals.ts). */

@@ -133,6 +133,9 @@ export const edgeConfigSchema = z
     DASHBOARD_METRICS_TTL_SECONDS: positiveInt.default(300),
     /** …and asked at most this often per user per minute (seed 002: 10). */
     DASHBOARD_METRICS_PER_MINUTE: positiveInt.default(10),
+    /** A room's message statistics: cached this long (seed 002: 600 s) and asked this often per user a minute (20). */
+    DASHBOARD_STATS_TTL_SECONDS: positiveInt.default(600),
+    DASHBOARD_STATS_PER_MINUTE: positiveInt.default(20),
     CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
     /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
     ROOM_MAX_BODY_BYTES: positiveInt.default(4096),

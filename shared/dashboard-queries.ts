@@ -1,5 +1,5 @@
-import { and, gte, lt, sql } from 'drizzle-orm'
-import { type DashboardMetrics, type Period, periods } from './api/dashboard'
+import { and, eq, gte, lt, sql } from 'drizzle-orm'
+import { type DashboardMetrics, type Period, periods, type RoomMessageStats } from './api/dashboard'
 import type { ReadDb } from './queries'
 import { roomHourAuthors, roomHourStats, users } from './schema'
 
@@ -90,6 +90,66 @@ export async function dashboardMetrics(
       activeRooms: Number(totals[0]?.rooms ?? 0),
       activeUsers: Number(totals[0]?.users ?? 0),
       newAccounts: all.reduce((n, b) => n + b.newAccounts, 0),
+    },
+    buckets: all,
+  }
+}
+
+/**
+ * One room's messages and distinct authors per bucket, from its rollups: both queries name
+ * the room, so they stay on its shard.
+ */
+export async function roomMessageStats(
+  db: ReadDb,
+  roomId: string,
+  period: Period,
+  now = Date.now(),
+): Promise<RoomMessageStats> {
+  const { ms, bucket } = periods[period]
+  const size = bucket === 'hour' ? HOUR_MS : DAY_MS
+  const to = Math.floor(now / size) * size + size
+  const from = to - Math.max(ms, size)
+  const statsBucket = bucketOf(roomHourStats.hour, bucket)
+  const authorsBucket = bucketOf(roomHourAuthors.hour, bucket)
+  const inRoom = <T extends typeof roomHourStats | typeof roomHourAuthors>(t: T) =>
+    and(eq(t.roomId, roomId), gte(t.hour, new Date(from)), lt(t.hour, new Date(to)))
+  const [stats, authors] = await Promise.all([
+    db
+      .select({ start: statsBucket, messages: sql<string>`sum(${roomHourStats.messages})` })
+      .from(roomHourStats)
+      .where(inRoom(roomHourStats))
+      .groupBy(statsBucket),
+    db
+      .select({
+        start: authorsBucket,
+        authors: sql<string>`count(distinct ${roomHourAuthors.authorId})`,
+      })
+      .from(roomHourAuthors)
+      .where(inRoom(roomHourAuthors))
+      .groupBy(authorsBucket),
+  ])
+  const buckets = new Map<number, RoomMessageStats['buckets'][number]>()
+  for (let t = from; t < to; t += size) {
+    buckets.set(t, { start: new Date(t).toISOString(), messages: 0, authors: 0 })
+  }
+  for (const r of stats)
+    Object.assign(buckets.get(startOf(r.start)) ?? {}, { messages: Number(r.messages) })
+  for (const r of authors)
+    Object.assign(buckets.get(startOf(r.start)) ?? {}, { authors: Number(r.authors) })
+  const all = [...buckets.values()]
+  const [total] = await db
+    .select({ authors: sql<string>`count(distinct ${roomHourAuthors.authorId})` })
+    .from(roomHourAuthors)
+    .where(inRoom(roomHourAuthors))
+  return {
+    roomId,
+    period,
+    bucket,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    totals: {
+      messages: all.reduce((n, b) => n + b.messages, 0),
+      authors: Number(total?.authors ?? 0),
     },
     buckets: all,
   }

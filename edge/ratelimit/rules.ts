@@ -20,7 +20,10 @@ export interface RequestFacts {
 
 /** Routes with their own per-user limit unless RATE_LIMIT_ROUTES names them (the seeds' numbers). */
 function routeDefaults(config: EdgeConfig): Record<string, number> {
-  return { 'GET /v1/dashboard/metrics': config.DASHBOARD_METRICS_PER_MINUTE }
+  return {
+    'GET /v1/dashboard/metrics': config.DASHBOARD_METRICS_PER_MINUTE,
+    'GET /v1/dashboard/messages/stats': config.DASHBOARD_STATS_PER_MINUTE,
+  }
 }
 
 /**

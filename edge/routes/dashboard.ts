@@ -1,12 +1,14 @@
 import { Hono } from 'hono'
 import { routes } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
-import { dashboardMetrics } from '../../shared/dashboard-queries'
+import { dashboardMetrics, roomMessageStats } from '../../shared/dashboard-queries'
+import { ApiError } from '../../shared/errors'
 import { cachedRead } from '../cache'
 import { clients } from '../clients'
 import type { AppEnv } from '../env'
 import { requireAdmin, requireAuth } from '../middleware/auth'
 import { rateLimit } from '../middleware/ratelimit'
+import { requireAccess } from '../rooms/access'
 import { parse } from '../validate'
 
 /**
@@ -29,6 +31,28 @@ dashboardReads.get(
       ttlSeconds: config.DASHBOARD_METRICS_TTL_SECONDS,
       notFound: 'No metrics',
       load: () => dashboardMetrics(clients(config).readDb, period),
+    })
+  },
+)
+
+dashboardReads.get(
+  '/v1/dashboard/messages/stats',
+  requireAuth(),
+  rateLimit({ withRead: true }),
+  async (c) => {
+    const { roomId, period } = parse(routes.roomMessageStats.request.query, c.req.query())
+    // The room's rules first (a private room is 404 to non-members), then its owner or an admin.
+    const { room } = await requireAccess(c, roomId)
+    if (c.var.userRole !== 'admin' && room!.ownerId !== c.var.userId) {
+      throw new ApiError('forbidden', "Only the room's owner or an admin sees its statistics")
+    }
+    const config = c.var.config
+    return cachedRead(c, {
+      scope: cacheScopes.dashboard,
+      key: cacheKeys.roomMessageStats(roomId, period),
+      ttlSeconds: config.DASHBOARD_STATS_TTL_SECONDS,
+      notFound: 'No statistics',
+      load: () => roomMessageStats(clients(config).readDb, roomId, period),
     })
   },
 )

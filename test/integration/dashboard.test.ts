@@ -109,8 +109,50 @@ describe('GET /v1/dashboard/metrics', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
+  it("shows a room's statistics to its owner and admins: equal to SQL; 403 for others, 404 for a hidden room", async () => {
+    const [owner, other] = [await registerUser(stack, 'Owner'), await registerUser(stack, 'Other')]
+    const roomId = await createRoom(stack, owner)
+    const hidden = await createRoom(stack, owner, true)
+    const sockets = [await join(stack, owner, roomId), await join(stack, other, roomId)]
+    for (let i = 0; i < 6; i++) await sockets[i % 2]!.send(`s${i}`)
+    await until('the six in MySQL', async () => {
+      const [row] = await select<{ n: number }>(
+        db,
+        '/* test */ SELECT count(*) AS n FROM messages WHERE room_id = ?',
+        [roomId],
+      )
+      return Number(row!.n) === 6
+    })
+    for (const s of sockets) s.close()
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const path = `/v1/dashboard/messages/stats?roomId=${roomId}&period=24h`
+    const mine = await api(path, { token: owner.token })
+    expect(mine.status).toBe(200)
+    expect(mine.headers.get('x-cache')).toBe('MISS')
+    expect(mine.body.totals).toEqual({ messages: 6, authors: 2 })
+    const rows = await select<{ hour: string; n: number; a: number }>(
+      db,
+      "SELECT date_format(created_at, '%Y-%m-%d %H:00:00') AS hour, count(*) AS n, count(DISTINCT author_id) AS a FROM messages WHERE room_id = ? GROUP BY hour",
+      [roomId],
+    )
+    for (const r of rows) {
+      const bucket = mine.body.buckets.find(
+        (b: { start: string }) => b.start === `${r.hour.replace(' ', 'T')}.000Z`,
+      )
+      expect([bucket?.messages, bucket?.authors]).toEqual([Number(r.n), Number(r.a)])
+    }
+    expect((await api(path, { token: owner.token })).headers.get('x-cache')).toBe('HIT')
+    expect((await api(path, { token: await adminToken() })).status).toBe(200)
+    const refused = await api(path, { token: other.token })
+    expect(refused.status).toBe(403)
+    const hiddenPath = `/v1/dashboard/messages/stats?roomId=${hidden}`
+    expect((await api(hiddenPath, { token: other.token })).status).toBe(404)
+    expect((await api(hiddenPath, { token: owner.token })).status).toBe(200)
+  })
+
   it('is in the OpenAPI document', async () => {
     const doc = await (await fetch(`${stack.urls.edge}/openapi.json`)).json()
     expect(doc.paths['/v1/dashboard/metrics'].get.responses).toHaveProperty('403')
+    expect(doc.paths['/v1/dashboard/messages/stats'].get.responses).toHaveProperty('404')
   })
 })
