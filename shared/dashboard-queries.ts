@@ -14,6 +14,13 @@ const bucketOf = (column: unknown, bucket: 'hour' | 'day') =>
 
 const startOf = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`)
 
+/** One entry per bucket of the period, zeros until the rows fill them. */
+function emptyBuckets<T>(from: number, to: number, size: number, zero: (start: string) => T) {
+  const buckets = new Map<number, T>()
+  for (let t = from; t < to; t += size) buckets.set(t, zero(new Date(t).toISOString()))
+  return buckets
+}
+
 /** The period's rows, by bucket: rollups, distinct authors, new accounts, and the totals. */
 function readPeriod(db: ReadDb, from: number, to: number, bucket: 'hour' | 'day') {
   const range = (column: typeof roomHourStats.hour | typeof roomHourAuthors.hour) =>
@@ -69,11 +76,13 @@ export async function dashboardMetrics(
   const to = Math.floor(now / size) * size + size
   const from = to - Math.max(ms, size)
   const [stats, authors, accounts, totals] = await readPeriod(db, from, to, bucket)
-  const buckets = new Map<number, DashboardMetrics['buckets'][number]>()
-  for (let t = from; t < to; t += size) {
-    const start = new Date(t).toISOString()
-    buckets.set(t, { start, messages: 0, activeRooms: 0, activeUsers: 0, newAccounts: 0 })
-  }
+  const buckets = emptyBuckets(from, to, size, (start) => ({
+    start,
+    messages: 0,
+    activeRooms: 0,
+    activeUsers: 0,
+    newAccounts: 0,
+  }))
   const at = (text: string) => buckets.get(startOf(text))
   for (const r of stats)
     Object.assign(at(r.start) ?? {}, { messages: Number(r.messages), activeRooms: Number(r.rooms) })
@@ -128,10 +137,7 @@ export async function roomMessageStats(
       .where(inRoom(roomHourAuthors))
       .groupBy(authorsBucket),
   ])
-  const buckets = new Map<number, RoomMessageStats['buckets'][number]>()
-  for (let t = from; t < to; t += size) {
-    buckets.set(t, { start: new Date(t).toISOString(), messages: 0, authors: 0 })
-  }
+  const buckets = emptyBuckets(from, to, size, (start) => ({ start, messages: 0, authors: 0 }))
   for (const r of stats)
     Object.assign(buckets.get(startOf(r.start)) ?? {}, { messages: Number(r.messages) })
   for (const r of authors)

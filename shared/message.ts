@@ -44,6 +44,10 @@ export type Message = z.infer<typeof MessageSchema>
 export const StoredMessageSchema = MessageSchema.extend({
   createdAt: z.number().int(),
   clientMsgId: z.string().max(64).nullable(),
+  /** Bounded by the messages.body column (TEXT): the ingest never writes what would not fit. */
+  body: z
+    .string()
+    .refine((s) => new TextEncoder().encode(s).byteLength <= 65_535, 'longer than 65,535 bytes'),
 })
 export type StoredMessage = z.infer<typeof StoredMessageSchema>
 

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { StoredMessage } from '../../shared/message'
 import { roomHourAuthors, roomHourStats } from '../../shared/schema'
 import type { Transaction } from '../db'
@@ -10,9 +10,10 @@ export const hourOf = (createdAt: number) => new Date(Math.floor(createdAt / HOU
 
 /**
  * Adds messages that were just stored for the first time to the per-room, per-hour
- * rollups, inside the ingest's transaction: messages counted up, authors recorded and
- * then counted as they are (so a distinct count never drifts). Only new messages come
- * here, so a batch shipped twice adds nothing.
+ * rollups, inside the ingest's transaction: messages counted up, authors recorded once
+ * per hour and counted up by how many of them were new there. Only new messages come
+ * here, and the ingest's locked read serializes shipments of one room, so a batch
+ * shipped twice adds nothing and the distinct count never drifts.
  */
 export async function addToRollups(
   tx: Transaction,
@@ -32,28 +33,30 @@ export async function addToRollups(
     buckets.set(key, bucket)
   }
   const all = [...buckets.values()]
-  await tx
-    .insert(roomHourAuthors)
-    .ignore()
-    .values(
-      all.flatMap((b) =>
-        [...b.authors].map((authorId) => ({ roomId: b.roomId, hour: b.hour, authorId })),
-      ),
-    )
+  // Per bucket, the authors not yet recorded for it: INSERT IGNORE says how many were new.
+  const newAuthors = await Promise.all(
+    all.map(async (b) => {
+      const [result] = await tx
+        .insert(roomHourAuthors)
+        .ignore()
+        .values([...b.authors].map((authorId) => ({ roomId: b.roomId, hour: b.hour, authorId })))
+      return (result as unknown as { affectedRows: number }).affectedRows
+    }),
+  )
   await tx
     .insert(roomHourStats)
-    .values(all.map((b) => ({ roomId: b.roomId, hour: b.hour, messages: b.messages, authors: 0 })))
+    .values(
+      all.map((b, i) => ({
+        roomId: b.roomId,
+        hour: b.hour,
+        messages: b.messages,
+        authors: newAuthors[i]!,
+      })),
+    )
     .onDuplicateKeyUpdate({
-      set: { messages: sql`${roomHourStats.messages} + values(${roomHourStats.messages})` },
+      set: {
+        messages: sql`${roomHourStats.messages} + values(${roomHourStats.messages})`,
+        authors: sql`${roomHourStats.authors} + values(${roomHourStats.authors})`,
+      },
     })
-  for (const b of all) {
-    const authors = tx
-      .select({ n: sql`count(*)` })
-      .from(roomHourAuthors)
-      .where(and(eq(roomHourAuthors.roomId, b.roomId), eq(roomHourAuthors.hour, b.hour)))
-    await tx
-      .update(roomHourStats)
-      .set({ authors: sql`(${authors})` })
-      .where(and(eq(roomHourStats.roomId, b.roomId), eq(roomHourStats.hour, b.hour)))
-  }
 }

@@ -9,8 +9,8 @@ import { addToRollups } from './rollups'
 const encoder = new TextEncoder()
 /** Rows per INSERT statement: 1,000 bodies of a few KB stay far under max_allowed_packet. */
 const ROWS_PER_INSERT = 1000
-/** Times a shipment's transaction runs again after InnoDB chose it as a deadlock's victim. */
-const DEADLOCK_RETRIES = 5
+/** Times a shipment's transaction runs again after a race or a deadlock. */
+const RETRIES = 5
 
 /** A shipped message as its MySQL row. */
 function toRow(roomId: string, m: StoredMessage): typeof messages.$inferInsert {
@@ -32,6 +32,17 @@ export interface RoomPart {
 }
 
 /** Thrown inside the transaction to roll it back when some rooms' seqs collide. */
+/**
+ * The insert stored fewer rows than the reading called new: another transaction wrote
+ * some of them in between (a reship racing its original). Rolled back and run again, the
+ * reading then sees them — so nothing is counted twice, and no lock was held to know it.
+ */
+class Raced extends Error {
+  constructor() {
+    super('a concurrent shipment stored some of these messages first')
+  }
+}
+
 class Collisions extends Error {
   constructor(readonly seqsByRoom: Map<string, number[]>) {
     super('seq collisions')
@@ -45,11 +56,11 @@ interface Holdings {
 }
 
 /**
- * Reads what is already stored in the parts' seq ranges, locking them (InnoDB next-key
- * locks): a racing shipment of the same room waits until this transaction ends, so
- * "new", "already here" and "a different message holds this seq" are decided once. A seq
- * held by a *different* message means a room numbered twice (its storage was lost):
- * keeping the old row and answering success would drop an acked message silently.
+ * Reads what is already stored in the parts' seq ranges: each message is new, already
+ * here (a reship), or its seq is held by a *different* message — a room numbered twice
+ * (its storage was lost), where keeping the old row and answering success would drop an
+ * acked message silently. No locking read (gap locks made adjacent shipments of one room
+ * deadlock): the insert confirms the reading, see `Raced`.
  */
 async function holdings(tx: Transaction, parts: RoomPart[]): Promise<Holdings> {
   const ranges = parts
@@ -66,7 +77,6 @@ async function holdings(tx: Transaction, parts: RoomPart[]): Promise<Holdings> {
     .select({ roomId: messages.roomId, seq: messages.seq, id: messages.id })
     .from(messages)
     .where(or(...ranges))
-    .for('update')
   return { idOf: new Map(stored.map((r) => [`${r.roomId}:${r.seq}`, r.id])) }
 }
 
@@ -82,15 +92,21 @@ async function write(tx: Transaction, parts: RoomPart[]): Promise<void> {
     }
   }
   if (clashes.size) throw new Collisions(clashes)
-  // Only what is new is written (a batch shipped again after a lost answer writes nothing);
-  // the key still guards against anything the lock did not cover.
+  // Only what is new is written (a batch shipped again after a lost answer writes nothing).
+  // INSERT IGNORE counts only the rows it inserted (an ON DUPLICATE KEY no-op counts as
+  // found under mysql2's FOUND_ROWS): fewer than `fresh` means a race. IGNORE would also
+  // turn a value that does not fit into a warning; every field is bounded by the ingest
+  // schema to its column (StoredMessageSchema), so nothing is truncated.
   const rows = fresh.map(({ roomId, message }) => toRow(roomId, message))
+  let inserted = 0
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await tx
+    const [result] = await tx
       .insert(messages)
+      .ignore()
       .values(rows.slice(i, i + ROWS_PER_INSERT))
-      .onDuplicateKeyUpdate({ set: { seq: sql`seq` } })
+    inserted += (result as unknown as { affectedRows: number }).affectedRows
   }
+  if (inserted !== rows.length) throw new Raced()
   await addToRollups(tx, fresh)
   for (const p of parts) {
     for (const read of p.batch.reads) {
@@ -133,19 +149,18 @@ export async function storeBatches(
       outcomes.set(roomId, { roomId, stored: false, status: 422, reason })
     }
   }
-  // Each collision retry drops at least one room, and deadlock retries are bounded: this ends.
-  let deadlocks = 0
+  // Each collision retry drops at least one room, and race retries are bounded: this ends.
+  let raced = 0
   while (parts.length) {
     try {
       await db.transaction((tx) => write(tx, parts))
       break
     } catch (err) {
-      // The same room shipped twice at once (a reship racing its original): both may hold
-      // the gap at the end of its seqs and want to insert there. InnoDB rolls one back;
-      // run it again, and it finds what the other stored.
-      if (isDeadlock(err) && deadlocks < DEADLOCK_RETRIES) {
-        deadlocks += 1
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * deadlocks))
+      // A reship racing its original (Raced), or InnoDB's deadlock victim: run it again,
+      // and it finds what the other stored.
+      if ((err instanceof Raced || isDeadlock(err)) && raced < RETRIES) {
+        raced += 1
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * raced))
         continue
       }
       if (!(err instanceof Collisions)) throw err

@@ -110,7 +110,7 @@ describe('hourly rollups kept by the ingest', () => {
     const payload = {
       rooms: rooms.map((roomId) => ({ roomId, batch: batch(1, 40, authors, 15) })),
     }
-    // Four at once over two workers: without the ingest's row locks, some would count it again.
+    // Four at once over two workers: without the ingest's race check, some would count it again.
     await Promise.all([ship(payload), ship(payload), ship(payload), ship(payload)])
     await ship(payload)
     const expected = await aggregates(rooms)
