@@ -126,3 +126,28 @@ export async function freePort(): Promise<number> {
   await once(server, 'close')
   return port
 }
+
+/**
+ * Fails, naming the port and what it is for, when one the stack must listen on is taken:
+ * otherwise a Plaza left running would answer the new one's health checks and the stack
+ * would look up while its own parts could not bind.
+ */
+export async function ensurePortsFree(ports: Record<string, number>): Promise<void> {
+  for (const [part, port] of Object.entries(ports)) {
+    const server = createServer()
+    const taken = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(true))
+      server.listen(port, '127.0.0.1', () => resolve(false))
+    })
+    if (!taken) {
+      server.close()
+      await once(server, 'close')
+      continue
+    }
+    throw new Error(
+      `port ${port} (${part}) is already in use on 127.0.0.1 — another Plaza (npm run dev or selfhost) ` +
+        `or another program; stop it (e.g. \`ss -ltnp | grep :${port}\` shows which) or choose other ports ` +
+        '(EDGE_PORT, ORIGIN_PORT, METRICS_PORT, UPSTASH_PORT, PLANETSCALE_PORT)',
+    )
+  }
+}

@@ -7,7 +7,14 @@ import { applyMigrations, ensureReadOnlyUser, redact } from './database'
 import type { MiniflareEdge } from './edge'
 import type { RunningStandIn } from './http'
 import { startPlanetScaleStandIn } from './planetscale'
-import { freePort, type ManagedProcess, recordPids, spawnManaged, stopLeftovers } from './processes'
+import {
+  ensurePortsFree,
+  freePort,
+  type ManagedProcess,
+  recordPids,
+  spawnManaged,
+  stopLeftovers,
+} from './processes'
 import { checkServices, devSecrets } from './services'
 import { startUpstashStandIn } from './upstash'
 import { buildWeb } from './web'
@@ -73,6 +80,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
   const pidFile = join(root, '.dev', `stack-${options.ports.edge}.pids`)
   try {
     await stopLeftovers(pidFile, progress)
+    await ensurePortsFree(ports)
     progress('checking MariaDB and Redis')
     await checkServices(options.databaseUrl, options.redisUrl)
     const secrets = await devSecrets(options.secretsPath ?? join(root, '.dev', 'secrets.json'))
@@ -228,6 +236,9 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       const edgeOptions = { vars, port: options.ports.edge, stateDir, echo: options.echo }
       let workerd = await startWorkerdEdge(edgeOptions)
       cleanups.push(() => workerd.stop())
+      // A launcher killed without cleaning up leaves these: the next start stops them.
+      await recordPids(pidFile, [origin, workerd])
+      cleanups.push(() => rm(pidFile, { force: true }))
       edgeUrl = `http://127.0.0.1:${options.ports.edge}`
       await waitFor(`${edgeUrl}/health`, workerd, 60_000)
       edge = workerd
@@ -236,6 +247,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
         await new Promise((r) => setTimeout(r, downMs))
         workerd = await startWorkerdEdge(edgeOptions)
         edge = workerd
+        await recordPids(pidFile, [origin, workerd])
         await waitFor(`${edgeUrl}/health`, workerd, 60_000)
       }
     } else {
