@@ -74,20 +74,28 @@ export function spawnManaged(
 }
 
 /**
- * Process groups a previous `npm run dev` left running (its launcher was killed with
- * SIGKILL or the terminal closed): stop them so their ports are free again.
+ * Process groups a previous `npm run dev` or `selfhost` left running (its launcher was
+ * killed with SIGKILL or the terminal closed): stop them so their ports are free again.
+ * A launcher still alive is not a leftover: its stack is left alone (the port check then
+ * says the ports are taken).
  */
 export async function stopLeftovers(pidFile: string, log: (m: string) => void): Promise<void> {
   const { readFile, rm } = await import('node:fs/promises')
-  let pids: number[] = []
+  let recorded: { launcher?: number; pids: number[] }
   try {
-    pids = JSON.parse(await readFile(pidFile, 'utf8')) as number[]
+    const parsed = JSON.parse(await readFile(pidFile, 'utf8')) as number[] | typeof recorded
+    recorded = Array.isArray(parsed) ? { pids: parsed } : parsed
   } catch {
     return
   }
-  for (const pid of pids) {
+  const { launcher } = recorded
+  if (launcher && launcher !== process.pid) {
+    const alive = await readFile(`/proc/${launcher}/cmdline`, 'utf8').catch(() => '')
+    if (alive) return
+  }
+  for (const pid of recorded.pids) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
-    if (!/origin\/main\.ts|wrangler/.test(cmdline)) continue
+    if (!/origin\/main\.ts|wrangler|workerd/.test(cmdline)) continue
     log(`stopping process group ${pid} left over from an earlier run`)
     try {
       process.kill(-pid, 'SIGTERM')
@@ -112,7 +120,8 @@ export async function stopLeftovers(pidFile: string, log: (m: string) => void): 
 
 export async function recordPids(pidFile: string, processes: ManagedProcess[]): Promise<void> {
   const { writeFile } = await import('node:fs/promises')
-  await writeFile(pidFile, JSON.stringify(processes.map((p) => p.child.pid).filter(Boolean)))
+  const pids = processes.map((p) => p.child.pid).filter(Boolean)
+  await writeFile(pidFile, JSON.stringify({ launcher: process.pid, pids }))
 }
 
 /** A TCP port free right now on 127.0.0.1. */
