@@ -14,6 +14,14 @@ const bucketOf = (column: unknown, bucket: 'hour' | 'day') =>
 
 const startOf = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`)
 
+/** A period as whole buckets ending with the current one: [from, to) in ms. */
+function windowOf(period: Period, now: number) {
+  const { ms, bucket } = periods[period]
+  const size = bucket === 'hour' ? HOUR_MS : DAY_MS
+  const to = Math.floor(now / size) * size + size
+  return { bucket, size, from: to - Math.max(ms, size), to }
+}
+
 /** One entry per bucket of the period, zeros until the rows fill them. */
 function emptyBuckets<T>(from: number, to: number, size: number, zero: (start: string) => T) {
   const buckets = new Map<number, T>()
@@ -71,10 +79,7 @@ export async function dashboardMetrics(
   period: Period,
   now = Date.now(),
 ): Promise<DashboardMetrics> {
-  const { ms, bucket } = periods[period]
-  const size = bucket === 'hour' ? HOUR_MS : DAY_MS
-  const to = Math.floor(now / size) * size + size
-  const from = to - Math.max(ms, size)
+  const { bucket, size, from, to } = windowOf(period, now)
   const [stats, authors, accounts, totals] = await readPeriod(db, from, to, bucket)
   const buckets = emptyBuckets(from, to, size, (start) => ({
     start,
@@ -114,10 +119,7 @@ export async function roomMessageStats(
   period: Period,
   now = Date.now(),
 ): Promise<RoomMessageStats> {
-  const { ms, bucket } = periods[period]
-  const size = bucket === 'hour' ? HOUR_MS : DAY_MS
-  const to = Math.floor(now / size) * size + size
-  const from = to - Math.max(ms, size)
+  const { bucket, size, from, to } = windowOf(period, now)
   const statsBucket = bucketOf(roomHourStats.hour, bucket)
   const authorsBucket = bucketOf(roomHourAuthors.hour, bucket)
   const inRoom = <T extends typeof roomHourStats | typeof roomHourAuthors>(t: T) =>

@@ -10,6 +10,7 @@ export const periods = {
   '30d': { ms: 30 * 86_400_000, bucket: 'day' },
 } as const
 export type Period = keyof typeof periods
+const PeriodSchema = z.enum(['1h', '24h', '7d', '30d'] satisfies Period[])
 
 const Counts = z.object({
   messages: z.number().int(),
@@ -20,7 +21,7 @@ const Counts = z.object({
 
 export const DashboardMetricsSchema = z
   .object({
-    period: z.enum(['1h', '24h', '7d', '30d']),
+    period: PeriodSchema,
     bucket: z.enum(['hour', 'day']),
     from: timestamp(),
     to: timestamp(),
@@ -33,7 +34,7 @@ export type DashboardMetrics = z.infer<typeof DashboardMetricsSchema>
 export const RoomMessageStatsSchema = z
   .object({
     roomId: RoomId,
-    period: z.enum(['1h', '24h', '7d', '30d']),
+    period: PeriodSchema,
     bucket: z.enum(['hour', 'day']),
     from: timestamp(),
     to: timestamp(),
@@ -45,8 +46,6 @@ export const RoomMessageStatsSchema = z
   .openapi('RoomMessageStats')
 export type RoomMessageStats = z.infer<typeof RoomMessageStatsSchema>
 
-const periodQuery = z.enum(['1h', '24h', '7d', '30d'])
-
 export const dashboardRoutes = {
   dashboardMetrics: createRoute({
     method: 'get',
@@ -57,7 +56,7 @@ export const dashboardRoutes = {
       'Admins only. Messages, active rooms, active users and new accounts over the period, per hour ' +
       '(1h, 24h) or per UTC day (7d, 30d), from the hourly rollups. Cached (DASHBOARD_METRICS_TTL_SECONDS), ' +
       'limited per user (DASHBOARD_METRICS_PER_MINUTE).',
-    request: { query: z.object({ period: periodQuery.default('24h') }) },
+    request: { query: z.object({ period: PeriodSchema.default('24h') }) },
     responses: {
       200: json(DashboardMetricsSchema, 'The counts (x-cache: HIT | MISS | STALE | BYPASS)'),
       304: notModified,
@@ -74,7 +73,7 @@ export const dashboardRoutes = {
       "A room's messages and distinct authors per hour (1h, 24h) or UTC day (7d, 30d), from its " +
       "rollups. For the room's owner and admins; a private room is 404 to non-members, as everywhere. " +
       'Cached (DASHBOARD_STATS_TTL_SECONDS), limited per user (DASHBOARD_STATS_PER_MINUTE).',
-    request: { query: z.object({ roomId: RoomId, period: periodQuery.default('7d') }) },
+    request: { query: z.object({ roomId: RoomId, period: PeriodSchema.default('7d') }) },
     responses: {
       200: json(RoomMessageStatsSchema, 'The counts (x-cache: HIT | MISS | STALE | BYPASS)'),
       304: notModified,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { generateSigningKey } from '../../dev/jwk'
+import { signRequest } from '../../shared/internal/signature'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -76,4 +77,28 @@ export async function startOrigin(
       return code as number | null
     },
   }
+}
+
+/** A JSON POST to the origin as the edge sends it: signed with `secret` (or not, to test refusals). */
+export async function postAsEdge(
+  origin: OriginProcess,
+  secret: string | null,
+  path: string,
+  payload: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const body = JSON.stringify(payload)
+  const headers = secret
+    ? await signRequest(secret, {
+        method: 'POST',
+        pathWithQuery: path,
+        userId: '',
+        body: new TextEncoder().encode(body),
+      })
+    : {}
+  const res = await fetch(`${origin.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  })
+  return { status: res.status, body: await res.json() }
 }

@@ -1,10 +1,9 @@
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../../shared/ids'
-import { signRequest } from '../../../shared/internal/signature'
 import { messageCount, select } from '../../support/db'
 import { databaseUrl } from '../../support/env'
-import { type OriginProcess, startOrigin } from '../../support/origin'
+import { type OriginProcess, postAsEdge, startOrigin } from '../../support/origin'
 
 // The ingest the room objects ship their outboxes to: idempotent on (room_id, seq).
 const secret = 'ingest-test-secret-0123456789abcdef0123'
@@ -29,24 +28,9 @@ async function ship(roomId: string, batch: unknown, signed = true) {
   return post(`/internal/rooms/${roomId}/ingest`, batch, signed)
 }
 
-async function post(path: string, payload: unknown, signed = true) {
-  const batch = payload
-  const body = JSON.stringify(batch)
-  const headers = signed
-    ? await signRequest(secret, {
-        method: 'POST',
-        pathWithQuery: path,
-        userId: '',
-        body: new TextEncoder().encode(body),
-      })
-    : {}
-  const res = await fetch(`${origin.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  })
-  return { status: res.status, body: await res.json() }
-}
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever body the origin answered.
+const post = async (path: string, payload: unknown, signed = true): Promise<any> =>
+  postAsEdge(origin, signed ? secret : null, path, payload)
 
 const message = (seq: number, author: string) => ({
   seq,

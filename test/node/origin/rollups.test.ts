@@ -1,10 +1,9 @@
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../../shared/ids'
-import { signRequest } from '../../../shared/internal/signature'
 import { select } from '../../support/db'
 import { databaseUrl } from '../../support/env'
-import { type OriginProcess, startOrigin } from '../../support/origin'
+import { type OriginProcess, postAsEdge, startOrigin } from '../../support/origin'
 
 // The per-room, per-hour rollups the dashboards will read (analytics issue): kept by the
 // ingest in the batch's transaction, equal to SQL aggregates over the messages, and never
@@ -30,20 +29,7 @@ afterAll(async () => {
 })
 
 async function ship(payload: unknown) {
-  const path = '/internal/ingest'
-  const body = JSON.stringify(payload)
-  const headers = await signRequest(secret, {
-    method: 'POST',
-    pathWithQuery: path,
-    userId: '',
-    body: new TextEncoder().encode(body),
-  })
-  const res = await fetch(`${origin.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  })
-  expect(res.status).toBe(200)
+  expect((await postAsEdge(origin, secret, '/internal/ingest', payload)).status).toBe(200)
 }
 
 /** Messages `from`..`to` of a room, by `authors` in turn, `perHour` to an hour from `base`. */
