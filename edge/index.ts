@@ -19,6 +19,7 @@ import { dashboardReads } from './routes/dashboard'
 import { historyRoutes } from './routes/history'
 import { internalRoutes } from './routes/internal'
 import { profileReads } from './routes/profiles'
+import { rankingReads } from './routes/rankings'
 import { roomLive } from './routes/room-live'
 import { roomRoutes } from './routes/rooms'
 
@@ -84,6 +85,7 @@ app.route('/', internalRoutes)
 app.use('/v1/*', authenticate())
 app.route('/', profileReads)
 app.route('/', dashboardReads)
+app.route('/', rankingReads)
 app.route('/', roomRoutes)
 app.route('/', roomLive)
 app.route('/', historyRoutes)

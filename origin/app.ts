@@ -101,7 +101,7 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
   app.route('/', profileRoutes({ db, read: database.db, invalidator }))
   app.route('/', roomRoutes({ db, invalidator }))
-  app.route('/', ingestRoutes({ db }))
+  app.route('/', ingestRoutes({ db, redis }))
 
   app.notFound(notFound)
   app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))

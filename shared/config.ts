@@ -136,6 +136,15 @@ export const edgeConfigSchema = z
     /** A room's message statistics: cached this long (seed 002: 600 s) and asked this often per user a minute (20). */
     DASHBOARD_STATS_TTL_SECONDS: positiveInt.default(600),
     DASHBOARD_STATS_PER_MINUTE: positiveInt.default(20),
+    /** Recent activity (admins): cached this long (seed 002: 120 s), asked this often per user a minute (30). */
+    DASHBOARD_ACTIVITY_TTL_SECONDS: positiveInt.default(120),
+    DASHBOARD_ACTIVITY_PER_MINUTE: positiveInt.default(30),
+    /** CSV exports (admins) asked at most this often per user a minute (seed 002: 5); the origin caches them (EXPORT_TTL_SECONDS). */
+    DASHBOARD_EXPORT_PER_MINUTE: positiveInt.default(5),
+    /** Latency and errors per route (admins): never cached; asked at most this often per user a minute. */
+    DASHBOARD_PERFORMANCE_PER_MINUTE: positiveInt.default(30),
+    /** Rankings and user stats: cached this long (seed 003: 300 s). */
+    RANKINGS_TTL_SECONDS: positiveInt.default(300),
     CACHE_TTL_HISTORY_SECONDS: positiveInt.default(7 * 86_400),
     /** Largest message body, UTF-8 bytes: a larger one gets an error frame (HTTP 413). */
     ROOM_MAX_BODY_BYTES: positiveInt.default(4096),

@@ -1,7 +1,7 @@
-import { and, eq, gte, lt, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm'
 import { type DashboardMetrics, type Period, periods, type RoomMessageStats } from './api/dashboard'
 import type { ReadDb } from './queries'
-import { roomHourAuthors, roomHourStats, users } from './schema'
+import { profiles, roomHourAuthors, roomHourStats, roomMembers, rooms, users } from './schema'
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
@@ -161,4 +161,60 @@ export async function roomMessageStats(
     },
     buckets: all,
   }
+}
+
+/** Display names of ranked rooms or users (rooms by id, users by their profile). */
+export async function namesOf(
+  db: ReadDb,
+  kind: 'rooms' | 'users',
+  ids: string[],
+): Promise<Map<string, string>> {
+  if (!ids.length) return new Map()
+  const rows =
+    kind === 'rooms'
+      ? await db
+          .select({ id: rooms.id, name: rooms.name })
+          .from(rooms)
+          .where(inArray(rooms.id, ids))
+      : await db
+          .select({ id: profiles.userId, name: profiles.displayName })
+          .from(profiles)
+          .where(inArray(profiles.userId, ids))
+  return new Map(rows.map((r) => [r.id, r.name]))
+}
+
+/**
+ * Rooms a user is a member of: every one when `all` (the user, or an admin), otherwise only
+ * public ones — a private room's membership is not told to others. Two keyed reads (the
+ * user's memberships, then those rooms by id), no join across shards.
+ */
+export async function roomsJoined(db: ReadDb, userId: string, all: boolean): Promise<number> {
+  const memberships = await db
+    .select({ roomId: roomMembers.roomId })
+    .from(roomMembers)
+    .where(eq(roomMembers.userId, userId))
+  if (all || !memberships.length) return memberships.length
+  const [row] = await db
+    .select({ n: sql<string>`count(*)` })
+    .from(rooms)
+    .where(
+      and(
+        inArray(
+          rooms.id,
+          memberships.map((m) => m.roomId),
+        ),
+        eq(rooms.isPrivate, false),
+      ),
+    )
+  return Number(row?.n ?? 0)
+}
+
+/** Whether a user exists (their profile: every account has one). */
+export async function userExists(db: ReadDb, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: profiles.userId })
+    .from(profiles)
+    .where(eq(profiles.userId, userId))
+    .limit(1)
+  return !!row
 }

@@ -137,8 +137,67 @@ export const roomHourAuthors = mysqlTable(
     roomId: ulid('room_id').notNull(),
     hour: datetime('hour', { mode: 'date' }).notNull(),
     authorId: ulid('author_id').notNull(),
+    /** That author's messages in that room and hour: what user rankings rebuild from. */
+    messages: int('messages', { unsigned: true }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.hour, t.authorId] })],
+)
+
+/**
+ * Messages past the archive age (RETENTION_ARCHIVE_DAYS), moved out of `messages` by the
+ * retention job in bounded batches per room; deleted from here past RETENTION_DELETE_DAYS.
+ */
+export const messagesArchive = mysqlTable(
+  'messages_archive',
+  {
+    roomId: ulid('room_id').notNull(),
+    seq: bigint('seq', { mode: 'number', unsigned: true }).notNull(),
+    id: ulid('id').notNull(),
+    authorId: ulid('author_id').notNull(),
+    clientMsgId: varchar('client_msg_id', { length: 64 }),
+    body: text('body').notNull(),
+    bodyBytes: int('body_bytes', { unsigned: true }).notNull(),
+    createdAt: createdAt(),
+    archivedAt: datetime('archived_at', { mode: 'date', fsp: 3 }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.seq] }),
+    index('messages_archive_room_created_idx').on(t.roomId, t.createdAt),
+  ],
+)
+
+/**
+ * Per room, how far retention has gone: seqs up to `archivedThrough` left `messages` for the
+ * archive, up to `deletedThrough` are gone for good. History answers below them with 410.
+ */
+export const roomRetention = mysqlTable('room_retention', {
+  roomId: ulid('room_id').primaryKey(),
+  archivedThrough: bigint('archived_through', { mode: 'number', unsigned: true })
+    .notNull()
+    .default(0),
+  deletedThrough: bigint('deleted_through', { mode: 'number', unsigned: true })
+    .notNull()
+    .default(0),
+  updatedAt: datetime('updated_at', { mode: 'date', fsp: 3 }).notNull(),
+})
+
+/**
+ * The transactional outbox: events an origin write commits together with its own rows,
+ * published into their room by the origin's relay with the row's id as idempotency key.
+ */
+export const roomEventOutbox = mysqlTable(
+  'room_event_outbox',
+  {
+    id: ulid('id').primaryKey(),
+    roomId: ulid('room_id').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    publishedAt: datetime('published_at', { mode: 'date', fsp: 3 }),
+    /** The seq the room gave it, once published. */
+    seq: bigint('seq', { mode: 'number', unsigned: true }),
+    attempts: int('attempts', { unsigned: true }).notNull().default(0),
+  },
+  (t) => [index('room_event_outbox_pending_idx').on(t.publishedAt, t.createdAt)],
 )
 
 export type User = typeof users.$inferSelect

@@ -23,6 +23,9 @@ function routeDefaults(config: EdgeConfig): Record<string, number> {
   return {
     'GET /v1/dashboard/metrics': config.DASHBOARD_METRICS_PER_MINUTE,
     'GET /v1/dashboard/messages/stats': config.DASHBOARD_STATS_PER_MINUTE,
+    'GET /v1/dashboard/recent-activity': config.DASHBOARD_ACTIVITY_PER_MINUTE,
+    'GET /v1/dashboard/export': config.DASHBOARD_EXPORT_PER_MINUTE,
+    'GET /v1/dashboard/performance': config.DASHBOARD_PERFORMANCE_PER_MINUTE,
   }
 }
 

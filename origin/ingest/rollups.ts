@@ -10,8 +10,8 @@ export const hourOf = (createdAt: number) => new Date(Math.floor(createdAt / HOU
 
 /**
  * Adds messages that were just stored for the first time to the per-room, per-hour
- * rollups, inside the ingest's transaction: messages counted up, authors recorded once
- * per hour and counted up by how many of them were new there. Only new messages come
+ * rollups, inside the ingest's transaction: messages counted up, per author too, and the
+ * hour's distinct authors counted up by how many of them were new there. Only new messages come
  * here, and the ingest's locked read serializes shipments of one room, so a batch
  * shipped twice adds nothing and the distinct count never drifts.
  */
@@ -22,25 +22,37 @@ export async function addToRollups(
   if (!fresh.length) return
   const buckets = new Map<
     string,
-    { roomId: string; hour: Date; messages: number; authors: Set<string> }
+    { roomId: string; hour: Date; messages: number; authors: Map<string, number> }
   >()
   for (const { roomId, message } of fresh) {
     const hour = hourOf(message.createdAt)
     const key = `${roomId}:${hour.getTime()}`
-    const bucket = buckets.get(key) ?? { roomId, hour, messages: 0, authors: new Set<string>() }
+    const bucket = buckets.get(key) ?? { roomId, hour, messages: 0, authors: new Map() }
     bucket.messages += 1
-    bucket.authors.add(message.author)
+    bucket.authors.set(message.author, (bucket.authors.get(message.author) ?? 0) + 1)
     buckets.set(key, bucket)
   }
   const all = [...buckets.values()]
-  // Per bucket, the authors not yet recorded for it: INSERT IGNORE says how many were new.
+  // Per bucket, each author's messages counted up. MySQL reports 1 affected row per insert
+  // and 2 per update (an increment always changes the row), so rows × 2 − affected is how
+  // many authors were new to the bucket: the distinct count, without a read.
   const newAuthors = await Promise.all(
     all.map(async (b) => {
       const [result] = await tx
         .insert(roomHourAuthors)
-        .ignore()
-        .values([...b.authors].map((authorId) => ({ roomId: b.roomId, hour: b.hour, authorId })))
-      return (result as unknown as { affectedRows: number }).affectedRows
+        .values(
+          [...b.authors].map(([authorId, messages]) => ({
+            roomId: b.roomId,
+            hour: b.hour,
+            authorId,
+            messages,
+          })),
+        )
+        .onDuplicateKeyUpdate({
+          set: { messages: sql`${roomHourAuthors.messages} + values(${roomHourAuthors.messages})` },
+        })
+      const affected = (result as unknown as { affectedRows: number }).affectedRows
+      return b.authors.size * 2 - affected
     }),
   )
   await tx

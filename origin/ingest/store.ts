@@ -80,10 +80,12 @@ async function holdings(tx: Transaction, parts: RoomPart[]): Promise<Holdings> {
   return { idOf: new Map(stored.map((r) => [`${r.roomId}:${r.seq}`, r.id])) }
 }
 
-async function write(tx: Transaction, parts: RoomPart[]): Promise<void> {
+type Fresh = Array<{ roomId: string; message: StoredMessage }>
+
+async function write(tx: Transaction, parts: RoomPart[]): Promise<Fresh> {
   const { idOf } = await holdings(tx, parts)
   const clashes = new Map<string, number[]>()
-  const fresh: Array<{ roomId: string; message: StoredMessage }> = []
+  const fresh: Fresh = []
   for (const p of parts) {
     for (const m of p.batch.messages) {
       const held = idOf.get(`${p.roomId}:${m.seq}`)
@@ -116,12 +118,15 @@ async function write(tx: Transaction, parts: RoomPart[]): Promise<void> {
         .where(and(eq(roomMembers.roomId, p.roomId), eq(roomMembers.userId, read.user)))
     }
   }
+  return fresh
 }
 
 export interface StoreReport {
   outcomes: RoomIngestOutcome[]
   /** Rooms refused for colliding seqs, with those seqs (for the log and the 409's details). */
   collided: Map<string, number[]>
+  /** The messages this shipment stored for the first time (none when it was shipped before). */
+  stored: Fresh
 }
 
 /**
@@ -151,9 +156,10 @@ export async function storeBatches(
   }
   // Each collision retry drops at least one room, and race retries are bounded: this ends.
   let raced = 0
+  let stored: Fresh = []
   while (parts.length) {
     try {
-      await db.transaction((tx) => write(tx, parts))
+      stored = await db.transaction((tx) => write(tx, parts))
       break
     } catch (err) {
       // A reship racing its original (Raced), or InnoDB's deadlock victim: run it again,
@@ -173,5 +179,5 @@ export async function storeBatches(
     }
   }
   for (const p of parts) outcomes.set(p.roomId, { roomId: p.roomId, stored: true })
-  return { outcomes: raw.map((p) => outcomes.get(p.roomId)!), collided }
+  return { outcomes: raw.map((p) => outcomes.get(p.roomId)!), collided, stored }
 }

@@ -50,6 +50,11 @@ export const ingestRefused = new Counter({
   name: 'plaza_ingest_refused_rooms_total',
   help: 'Rooms a shipment carried that the ingest refused (invalid or colliding seqs)',
 })
+export const rankingFailures = new Counter({
+  name: 'plaza_ranking_failures_total',
+  help: 'Shipments whose messages could not be added to the rankings in Redis (rebuild recounts them)',
+})
+
 export const redisErrors = new Counter({
   name: 'plaza_redis_errors_total',
   help: "Errors on the origin's Redis connection",

@@ -1,5 +1,6 @@
 import { eq, max } from 'drizzle-orm'
 import { Hono } from 'hono'
+import type { Redis } from 'ioredis'
 import { ApiError, validationError } from '../../shared/errors'
 import {
   INGEST_MAX_ITEMS,
@@ -8,10 +9,11 @@ import {
   RelayIngestBody,
 } from '../../shared/internal/ingest'
 import { messages } from '../../shared/schema'
+import { addToRankings } from '../analytics/rankings'
 import type { Database } from '../db'
 import type { OriginEnv } from '../env'
-import { storeBatches } from '../ingest/store'
-import { batchOperations, ingestRefused, ingestRows } from '../metrics/worker'
+import { type StoreReport, storeBatches } from '../ingest/store'
+import { batchOperations, ingestRefused, ingestRows, rankingFailures } from '../metrics/worker'
 
 /** What a shipment adds to the metrics (rows as sent; a refused room's are not written). */
 function counted(operation: string, parts: Array<{ batch: unknown }>, refused: number): void {
@@ -48,8 +50,20 @@ function logCollisions(log: OriginEnv['Variables']['log'], collided: Map<string,
  * rooms per request, and one room's batch on its own. Idempotent: a shipment sent again
  * after a lost answer changes nothing.
  */
-export function ingestRoutes({ db }: { db: Database['db'] }) {
+export function ingestRoutes({ db, redis }: { db: Database['primary']; redis: Redis }) {
   const app = new Hono<OriginEnv>()
+  /** What a stored shipment adds beyond MySQL: the rankings (a Redis failure is logged, not fatal). */
+  const afterStore = async (log: OriginEnv['Variables']['log'], report: StoreReport) => {
+    try {
+      await addToRankings(db, redis, report.stored)
+    } catch (err) {
+      rankingFailures.inc()
+      log.warn(
+        { err: (err as Error).message, messages: report.stored.length },
+        'rankings not updated (npm run rankings:rebuild recounts them)',
+      )
+    }
+  }
   app.post('/internal/ingest', async (c) => {
     const parsed = RelayIngestBody.safeParse(await c.req.json().catch(() => null))
     if (!parsed.success) throw validationError(parsed.error.issues, 'unprocessable')
@@ -63,8 +77,10 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
         `At most ${INGEST_MAX_ITEMS} messages and read markers per shipment`,
       )
     }
-    const { outcomes, collided } = await storeBatches(db, rooms)
+    const report = await storeBatches(db, rooms)
+    const { outcomes, collided } = report
     logCollisions(c.var.log, collided)
+    await afterStore(c.var.log, report)
     const refused = Object.values(outcomes).filter(
       (o) => (o as { status?: number }).status !== 200,
     ).length
@@ -83,8 +99,10 @@ export function ingestRoutes({ db }: { db: Database['db'] }) {
     const roomId = c.req.param('id')
     const parsed = IngestBody.safeParse(await c.req.json().catch(() => null))
     if (!parsed.success) throw validationError(parsed.error.issues, 'unprocessable')
-    const { collided } = await storeBatches(db, [{ roomId, batch: parsed.data }])
+    const report = await storeBatches(db, [{ roomId, batch: parsed.data }])
+    const { collided } = report
     logCollisions(c.var.log, collided)
+    await afterStore(c.var.log, report)
     counted('room_batch', [{ batch: parsed.data }], collided.size)
     const seqs = collided.get(roomId)
     if (seqs) {

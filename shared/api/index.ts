@@ -2,6 +2,7 @@ import { accountRoutes } from './accounts'
 import { dashboardRoutes } from './dashboard'
 import { messageRoutes } from './messages'
 import { profileRoutes } from './profiles'
+import { rankingRoutes } from './rankings'
 import { roomRoutes } from './rooms'
 
 /*
@@ -15,6 +16,7 @@ export const routes = {
   ...roomRoutes,
   ...messageRoutes,
   ...dashboardRoutes,
+  ...rankingRoutes,
 }
 
 export * from './accounts'
@@ -23,4 +25,5 @@ export * from './fields'
 export * from './messages'
 export { ErrorSchema } from './openapi'
 export * from './profiles'
+export * from './rankings'
 export * from './rooms'
