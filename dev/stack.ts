@@ -1,5 +1,6 @@
 import { once } from 'node:events'
-import { rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -139,6 +140,13 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
 
     progress('starting the origin cluster')
     const originUrl = `http://127.0.0.1:${options.ports.origin}`
+    // Exports are kept per stack: a stack on a freshly reset database must not serve the last one's.
+    let exportDir = process.env.EXPORT_CACHE_DIR
+    if (!exportDir) {
+      const made = await mkdtemp(join(tmpdir(), 'plaza-exports-'))
+      cleanups.push(() => rm(made, { recursive: true, force: true }))
+      exportDir = made
+    }
     const spawnOrigin = async () => {
       const child = spawnManaged(
         'origin',
@@ -156,6 +164,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
             ORIGIN_PORT: String(options.ports.origin),
             METRICS_PORT: String(options.ports.metrics),
             ORIGIN_WORKERS: String(options.originWorkers ?? 0),
+            EXPORT_CACHE_DIR: exportDir,
           },
         },
       )

@@ -45,6 +45,8 @@ app.use(
       'RateLimit-Limit',
       'RateLimit-Remaining',
       'RateLimit-Reset',
+      'Content-Disposition',
+      'X-Cache',
     ],
     maxAge: 600,
   }),

@@ -3,6 +3,8 @@ import { requestId } from 'hono/request-id'
 import type { Redis } from 'ioredis'
 import type { OriginConfig } from '../shared/config'
 import { notFound, onError } from '../shared/http'
+import { csvExports } from './analytics/export'
+import { performanceRecorder } from './analytics/performance'
 import { tokenIssuer } from './auth/tokens'
 import type { Database } from './db'
 import type { OriginEnv } from './env'
@@ -13,6 +15,7 @@ import { jsonBody } from './middleware/json-body'
 import { edgeSignature } from './middleware/signature'
 import { replayGuard } from './replay-guard'
 import { accountRoutes } from './routes/accounts'
+import { dashboardRoutes } from './routes/dashboard'
 import { ingestRoutes } from './routes/ingest'
 import { profileRoutes } from './routes/profiles'
 import { roomRoutes } from './routes/rooms'
@@ -41,6 +44,8 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   )
 
   app.use(requestMetrics())
+  const latencies = performanceRecorder(redis, config.PERFORMANCE_FLUSH_MS)
+  app.use(latencies.middleware)
   app.use(requestId())
   app.use(async (c, next) => {
     const started = performance.now()
@@ -102,6 +107,15 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   app.route('/', profileRoutes({ db, read: database.db, invalidator }))
   app.route('/', roomRoutes({ db, invalidator }))
   app.route('/', ingestRoutes({ db, redis }))
+  app.route(
+    '/',
+    dashboardRoutes({
+      db,
+      redis,
+      csvExport: csvExports(database, config),
+      flushPerformance: latencies.flush,
+    }),
+  )
 
   app.notFound(notFound)
   app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))

@@ -1,3 +1,4 @@
+import { PassThrough, pipeline, type Readable } from 'node:stream'
 import { withReplicas } from 'drizzle-orm/mysql-core'
 import { drizzle } from 'drizzle-orm/mysql2'
 import mysql from 'mysql2/promise'
@@ -42,6 +43,20 @@ export function createDatabase(
       >
       const idle = p._freeConnections.length
       return { inUse: p._allConnections.length - idle, idle, waiting: p._connectionQueue.length }
+    },
+    /**
+     * A query's rows as a stream from the primary, read as they are consumed (mysql2 pauses
+     * the connection while the reader is behind): for results too large to hold.
+     */
+    stream(sql: string, values: unknown[]): Readable {
+      const out = new PassThrough({ objectMode: true, highWaterMark: 1_000 })
+      primaryPool.pool.getConnection((err, connection) => {
+        if (err) return out.destroy(err)
+        const rows = connection.query(sql, values).stream({ highWaterMark: 1_000 })
+        // Stopped early (the reader went away), the connection is mid-result: never reuse it.
+        pipeline(rows, out, (failed) => (failed ? connection.destroy() : connection.release()))
+      })
+      return out
     },
     /** Readiness: the primary answers a query. */
     async ping(): Promise<void> {

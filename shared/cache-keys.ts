@@ -21,6 +21,9 @@ export const cacheKeys = {
   dashboardMetrics: (period: string) => `${prefix}:dash:metrics:${period}`,
   /** A room's message statistics for a period (the same for everyone allowed to see them). */
   roomMessageStats: (roomId: string, period: string) => `${prefix}:dash:room:${roomId}:${period}`,
+  /** A page of the admins' recent activity. */
+  recentActivity: (limit: number, cursor: string) =>
+    `${prefix}:dash:activity:${limit}:${cursor || '-'}`,
   /** A ranking's sorted set: `bucket` names its kind and period (shared/rankings.ts). */
   ranking: (kind: string, bucket: string) => `${prefix}:rank:${kind}:${bucket}`,
   /** A ranking as served (top N, or around a user), cached like any read. */
@@ -28,6 +31,8 @@ export const cacheKeys = {
     `${prefix}:dash:rank:${kind}:${period}:${limit}:${around || '-'}`,
   /** A user's stats (messages, rooms, rank) as served. */
   userStats: (userId: string, viewer: string) => `${prefix}:dash:user:${userId}:${viewer}`,
+  /** One minute of the origin's per-route latencies and errors (origin/analytics/performance.ts). */
+  performance: (minuteMs: number) => `${prefix}:perf:${minuteMs}`,
   /** The edge's counters, one hash (shared/edge-signals.ts). */
   edgeSignals: `${prefix}:signals:edge`,
   /** The rooms' and relays' counters, one hash; the relays' gauges, another (shared/room-signals.ts). */

@@ -82,6 +82,11 @@ export const originConfigSchema = z.object({
     .default(32768),
   SCRYPT_BLOCK_SIZE: positiveInt.default(8),
   SCRYPT_PARALLELISM: positiveInt.default(1),
+  /** Where CSV exports are kept once made (one file per period and window), and for how long (seed 002: 3600 s). */
+  EXPORT_CACHE_DIR: z.string().default(''),
+  EXPORT_TTL_SECONDS: positiveInt.default(3_600),
+  /** Each worker adds its requests' latencies and errors (per route, per minute) to Redis this often. */
+  PERFORMANCE_FLUSH_MS: positiveInt.default(5_000),
 })
 export type OriginConfig = z.infer<typeof originConfigSchema>
 
@@ -96,6 +101,8 @@ export const edgeConfigSchema = z
     CORS_ORIGINS: list,
     BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
     ORIGIN_TIMEOUT_MS: positiveInt.default(10_000),
+    /** A CSV export streamed from the origin may take this long (a million rows is seconds). */
+    EXPORT_TIMEOUT_MS: positiveInt.default(300_000),
     HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
     /** The edge's log lines below this level are dropped (`silent` mutes it). */
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

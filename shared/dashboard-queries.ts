@@ -1,5 +1,11 @@
-import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm'
-import { type DashboardMetrics, type Period, periods, type RoomMessageStats } from './api/dashboard'
+import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import {
+  type DashboardMetrics,
+  type Period,
+  periods,
+  type RecentActivity,
+  type RoomMessageStats,
+} from './api/dashboard'
 import type { ReadDb } from './queries'
 import { profiles, roomHourAuthors, roomHourStats, roomMembers, rooms, users } from './schema'
 
@@ -15,7 +21,7 @@ const bucketOf = (column: unknown, bucket: 'hour' | 'day') =>
 const startOf = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`)
 
 /** A period as whole buckets ending with the current one: [from, to) in ms. */
-function windowOf(period: Period, now: number) {
+export function windowOf(period: Period, now: number) {
   const { ms, bucket } = periods[period]
   const size = bucket === 'hour' ? HOUR_MS : DAY_MS
   const to = Math.floor(now / size) * size + size
@@ -217,4 +223,50 @@ export async function userExists(db: ReadDb, userId: string): Promise<boolean> {
     .where(eq(profiles.userId, userId))
     .limit(1)
   return !!row
+}
+
+/**
+ * The latest activity, newest first: each room's hours with messages, from the rollups (a
+ * scatter over the shards by hour, like the global metrics: admins only, cached). The
+ * cursor is the last item's hour and room, so pages never overlap while new hours arrive.
+ */
+export async function recentActivity(
+  db: ReadDb,
+  limit: number,
+  cursor?: string,
+): Promise<RecentActivity> {
+  const hourText = bucketOf(roomHourStats.hour, 'hour')
+  let after: SQL | undefined
+  if (cursor) {
+    const [ms, roomId] = cursor.split('.') as [string, string]
+    const hour = new Date(Number(ms))
+    after = or(
+      lt(roomHourStats.hour, hour),
+      and(eq(roomHourStats.hour, hour), lt(roomHourStats.roomId, roomId)),
+    )
+  }
+  const rows = await db
+    .select({
+      hour: hourText,
+      roomId: roomHourStats.roomId,
+      messages: roomHourStats.messages,
+      authors: roomHourStats.authors,
+    })
+    .from(roomHourStats)
+    .where(after)
+    .orderBy(desc(roomHourStats.hour), desc(roomHourStats.roomId))
+    .limit(limit + 1)
+  const page = rows.slice(0, limit)
+  const names = await namesOf(db, 'rooms', [...new Set(page.map((r) => r.roomId))])
+  const last = page.at(-1)
+  return {
+    items: page.map((r) => ({
+      hour: new Date(startOf(r.hour)).toISOString(),
+      roomId: r.roomId,
+      roomName: names.get(r.roomId) ?? '',
+      messages: Number(r.messages),
+      authors: Number(r.authors),
+    })),
+    nextCursor: rows.length > limit && last ? `${startOf(last.hour)}.${last.roomId}` : null,
+  }
 }

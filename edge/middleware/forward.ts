@@ -30,9 +30,12 @@ const hopByHop = new Set([
  * Sends a write to the origin, signed with the edge's identity claim (DESIGN §2.7).
  * An unreachable origin is a 503 with Retry-After: the client retries, nothing is half-done.
  */
-export function forwardToOrigin(): Handler<ForwardEnv> {
+export function forwardToOrigin(
+  options: { timeoutMs?: (config: ForwardEnv['Variables']['config']) => number } = {},
+): Handler<ForwardEnv> {
   return async (c) => {
     const config = c.var.config
+    const timeoutMs = options.timeoutMs?.(config) ?? config.ORIGIN_TIMEOUT_MS
     const url = new URL(c.req.url)
     const pathWithQuery = url.pathname + url.search
     const body = new Uint8Array(await c.req.arrayBuffer())
@@ -60,7 +63,7 @@ export function forwardToOrigin(): Handler<ForwardEnv> {
           method: c.req.method,
           headers,
           body: body.byteLength ? body : undefined,
-          signal: AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS),
+          signal: AbortSignal.timeout(timeoutMs),
         }),
       )
     } catch (err) {

@@ -1,12 +1,13 @@
 import { Hono } from 'hono'
 import { routes } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
-import { dashboardMetrics, roomMessageStats } from '../../shared/dashboard-queries'
+import { dashboardMetrics, recentActivity, roomMessageStats } from '../../shared/dashboard-queries'
 import { ApiError } from '../../shared/errors'
 import { cachedRead } from '../cache'
 import { clients } from '../clients'
 import type { AppEnv } from '../env'
 import { requireAdmin, requireAuth } from '../middleware/auth'
+import { forwardToOrigin } from '../middleware/forward'
 import { rateLimit } from '../middleware/ratelimit'
 import { requireAccess } from '../rooms/access'
 import { parse } from '../validate'
@@ -55,4 +56,41 @@ dashboardReads.get(
       load: () => roomMessageStats(clients(config).readDb, roomId, period),
     })
   },
+)
+
+dashboardReads.get(
+  '/v1/dashboard/recent-activity',
+  requireAuth(),
+  requireAdmin(),
+  rateLimit({ withRead: true }),
+  async (c) => {
+    const { limit, cursor } = parse(routes.recentActivity.request.query, c.req.query())
+    const config = c.var.config
+    return cachedRead(c, {
+      scope: cacheScopes.dashboard,
+      key: cacheKeys.recentActivity(limit, cursor ?? ''),
+      ttlSeconds: config.DASHBOARD_ACTIVITY_TTL_SECONDS,
+      notFound: 'No activity',
+      load: () => recentActivity(clients(config).readDb, limit, cursor),
+    })
+  },
+)
+
+// Streamed from the origin (which keeps each export for EXPORT_TTL_SECONDS): a file of a
+// million rows is no cache entry.
+dashboardReads.get(
+  '/v1/dashboard/export',
+  requireAuth(),
+  requireAdmin(),
+  rateLimit(),
+  forwardToOrigin({ timeoutMs: (config) => config.EXPORT_TIMEOUT_MS }),
+)
+
+// Never cached: it is how the last minutes went.
+dashboardReads.get(
+  '/v1/dashboard/performance',
+  requireAuth(),
+  requireAdmin(),
+  rateLimit(),
+  forwardToOrigin(),
 )

@@ -150,9 +150,107 @@ describe('GET /v1/dashboard/metrics', () => {
     expect((await api(hiddenPath, { token: owner.token })).status).toBe(200)
   })
 
+  it('lists recent activity newest first, per room and hour, equal to SQL; pages by cursor', async () => {
+    const token = await adminToken()
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const rows = await select<{ hour: string; room_id: string; n: number; a: number }>(
+      db,
+      "/* test */ SELECT date_format(created_at, '%Y-%m-%d %H:00:00') AS hour, room_id, count(*) AS n, count(DISTINCT author_id) AS a FROM messages GROUP BY hour, room_id ORDER BY hour DESC, room_id DESC",
+    )
+    expect(rows.length).toBeGreaterThanOrEqual(3)
+    const expected = rows.map((r) => ({
+      hour: `${r.hour.replace(' ', 'T')}.000Z`,
+      roomId: r.room_id,
+      messages: Number(r.n),
+      authors: Number(r.a),
+    }))
+    const first = await api('/v1/dashboard/recent-activity?limit=2', { token })
+    expect(first.status).toBe(200)
+    expect(first.headers.get('x-cache')).toBe('MISS')
+    expect(first.body.items).toHaveLength(2)
+    expect(first.body.items[0].roomName).toMatch(/^room /)
+    const all = [...first.body.items]
+    let cursor = first.body.nextCursor
+    while (cursor) {
+      const page = await api(`/v1/dashboard/recent-activity?limit=2&cursor=${cursor}`, { token })
+      all.push(...page.body.items)
+      cursor = page.body.nextCursor
+    }
+    expect(all.map(({ roomName: _, ...item }) => item)).toEqual(expected)
+    const again = await api('/v1/dashboard/recent-activity?limit=2', { token })
+    expect(again.headers.get('x-cache')).toBe('HIT')
+    const bad = await api('/v1/dashboard/recent-activity?cursor=nope', { token })
+    expect(bad.status).toBe(400)
+    const user = await registerUser(stack, 'Plain')
+    expect((await api('/v1/dashboard/recent-activity', { token: user.token })).status).toBe(403)
+  })
+
+  it('exports the period as streamed CSV, kept an hour (HIT); the sixth in a minute is 429', async () => {
+    const token = await adminToken()
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const res = await api('/v1/dashboard/export?format=csv&period=24h', { token })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/)
+    expect(res.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="plaza-messages-24h-.+\.csv"$/,
+    )
+    expect(res.headers.get('x-cache')).toBe('MISS')
+    const lines = (res.body as string).trimEnd().split('\n')
+    expect(lines[0]).toBe('created_at,room_id,seq,message_id,author_id,body_bytes')
+    const [count] = await select<{ n: number }>(
+      db,
+      '/* test */ SELECT count(*) AS n FROM messages WHERE created_at >= now() - INTERVAL 1 DAY',
+    )
+    expect(lines.length - 1).toBe(Number(count!.n))
+    const [row] = await select<{ id: string; room_id: string; seq: number; author_id: string }>(
+      db,
+      '/* test */ SELECT id, room_id, seq, author_id FROM messages LIMIT 1',
+    )
+    expect(lines).toContainEqual(
+      expect.stringContaining(`,${row!.room_id},${row!.seq},${row!.id},${row!.author_id},`),
+    )
+    const again = await api('/v1/dashboard/export?format=csv&period=24h', { token })
+    expect(again.headers.get('x-cache')).toBe('HIT')
+    expect(again.body).toBe(res.body)
+    expect((await api('/v1/dashboard/export?format=pdf', { token })).status).toBe(400)
+    for (let i = 0; i < 2; i++)
+      expect((await api('/v1/dashboard/export?format=csv&period=1h', { token })).status).toBe(200)
+    const limited = await api('/v1/dashboard/export?format=csv&period=1h', { token })
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    const user = await registerUser(stack, 'Plain')
+    expect((await api('/v1/dashboard/export?format=csv', { token: user.token })).status).toBe(403)
+  })
+
+  it("reports the origin's latency percentiles and errors per route, never cached", async () => {
+    const token = await adminToken()
+    const api = apiClient(stack.urls.edge, { ip: freshIp() })
+    const owner = await registerUser(stack, 'Perf')
+    for (let i = 0; i < 3; i++) await createRoom(stack, owner)
+    const bad = await api('/v1/rooms', { method: 'POST', token: owner.token, json: { name: '' } })
+    expect(bad.status).toBe(422)
+    const res = await api('/v1/dashboard/performance?period=1h', { token })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-cache')).toBeNull()
+    const rooms = res.body.routes.find((r: { route: string }) => r.route === 'POST /v1/rooms')
+    expect(rooms.requests).toBeGreaterThanOrEqual(4)
+    expect(rooms.clientErrors).toBeGreaterThanOrEqual(1)
+    expect(rooms.p50Ms).toBeGreaterThan(0)
+    expect(rooms.p99Ms).toBeGreaterThanOrEqual(rooms.p50Ms)
+    const later = await api('/v1/dashboard/performance?period=1h', { token })
+    const roomsLater = later.body.routes.find(
+      (r: { route: string }) => r.route === 'POST /v1/rooms',
+    )
+    expect(later.headers.get('x-cache')).toBeNull()
+    expect(roomsLater.requests).toBe(rooms.requests)
+    expect((await api('/v1/dashboard/performance?period=7d', { token })).status).toBe(400)
+  })
+
   it('is in the OpenAPI document', async () => {
     const doc = await (await fetch(`${stack.urls.edge}/openapi.json`)).json()
     expect(doc.paths['/v1/dashboard/metrics'].get.responses).toHaveProperty('403')
     expect(doc.paths['/v1/dashboard/messages/stats'].get.responses).toHaveProperty('404')
+    for (const path of ['recent-activity', 'export', 'performance'])
+      expect(doc.paths[`/v1/dashboard/${path}`].get.responses).toHaveProperty('403')
   })
 })
