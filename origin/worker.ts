@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import type { OriginConfig } from '../shared/config'
 import { edgeSignalsKey } from '../shared/edge-signals'
 import { relaySignalsKey, roomSignalsKey } from '../shared/room-signals'
+import { retentionPolicy, scheduleRetention } from './analytics/retention'
 import { createApp } from './app'
 import { createDatabase } from './db'
 import { createLogger } from './logger'
@@ -33,6 +34,12 @@ export function runWorker(config: OriginConfig): void {
 
   poolMetrics(() => database.poolStats())
   resourceMetrics()
+  const stopRetention = scheduleRetention(
+    database.primary.$client,
+    retentionPolicy(config),
+    config.RETENTION_INTERVAL_MS,
+    logger,
+  )
   // The three hashes in one round trip per scrape.
   signalMetrics(async () => {
     const replies = await redis
@@ -63,6 +70,7 @@ export function runWorker(config: OriginConfig): void {
   const drain = async (reason: string) => {
     if (draining) return
     draining = true
+    stopRetention()
     logger.info({ reason }, 'draining: finishing in-flight requests')
     const deadline = setTimeout(() => {
       logger.warn('drain deadline passed; closing remaining connections')

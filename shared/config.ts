@@ -87,6 +87,14 @@ export const originConfigSchema = z.object({
   EXPORT_TTL_SECONDS: positiveInt.default(3_600),
   /** Each worker adds its requests' latencies and errors (per route, per minute) to Redis this often. */
   PERFORMANCE_FLUSH_MS: positiveInt.default(5_000),
+  /** Retention (seed 002): how often a worker tries to run it (one runner at a time, by a MySQL lock); 0 turns it off. */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Messages older than this move to messages_archive; 0 archives nothing. */
+  RETENTION_ARCHIVE_DAYS: z.coerce.number().int().min(0).default(90),
+  /** Messages older than this are deleted, archived or not. */
+  RETENTION_DELETE_DAYS: positiveInt.default(365),
+  /** Messages moved or deleted per statement, per room. */
+  RETENTION_BATCH: positiveInt.max(10_000).default(1_000),
 })
 export type OriginConfig = z.infer<typeof originConfigSchema>
 

@@ -6,7 +6,7 @@ import type {
 } from 'drizzle-orm/mysql-core'
 import { ApiError } from './errors'
 import { idPattern } from './ids'
-import { messages, profiles, roomMembers, rooms } from './schema'
+import { messages, profiles, roomMembers, roomRetention, rooms } from './schema'
 
 /**
  * Read queries shared by the origin (mysql2) and the edge (PlanetScale HTTP): plain
@@ -183,4 +183,20 @@ export async function listMessages(
     .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
     .limit(options.limit)
   return forward ? rows : rows.reverse()
+}
+
+/** How far retention has taken a room's history (0, 0 when it never touched the room). */
+export async function roomRetentionOf(db: ReadDb, roomId: string) {
+  const [row] = await db
+    .select({
+      archivedThrough: roomRetention.archivedThrough,
+      deletedThrough: roomRetention.deletedThrough,
+    })
+    .from(roomRetention)
+    .where(eq(roomRetention.roomId, roomId))
+    .limit(1)
+  return {
+    archivedThrough: Number(row?.archivedThrough ?? 0),
+    deletedThrough: Number(row?.deletedThrough ?? 0),
+  }
 }

@@ -1,8 +1,9 @@
 import { Hono } from 'hono'
 import { type HistoryQuery, messageFromRow, routes } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
+import { ApiError } from '../../shared/errors'
 import type { Message, MessagePage } from '../../shared/message'
-import { listMessages } from '../../shared/queries'
+import { listMessages, roomRetentionOf } from '../../shared/queries'
 import { cachedRead } from '../cache'
 import { clients } from '../clients'
 import { fromDatabase } from '../database'
@@ -51,6 +52,33 @@ export function immutable(q: HistoryQuery, page: MessagePage, room: RoomHistory)
   return q.before !== undefined && q.before - 1 <= room.landedThrough
 }
 
+/**
+ * A bounded page whose range retention has taken (DESIGN: retention by date) is 410 `gone`,
+ * with where history now starts; a page reaching only partly below it gets what is left.
+ * Archived messages are the operators' (messages_archive, the CSV export), not the API's.
+ */
+export function refuseRetained(
+  q: HistoryQuery,
+  retention: { archivedThrough: number; deletedThrough: number },
+): void {
+  const through = Math.max(retention.archivedThrough, retention.deletedThrough)
+  if (!through) return
+  // The requested seq that is gone: the first of an `after` range, the last of a `before` one.
+  const asked =
+    q.after !== undefined && q.after < through
+      ? q.after + 1
+      : q.before !== undefined && q.before - 1 <= through
+        ? q.before - 1
+        : null
+  if (asked === null) return
+  const reason = asked <= retention.deletedThrough ? 'deleted' : 'archived'
+  throw new ApiError(
+    'gone',
+    `Messages up to seq ${through} of this room were ${reason} by retention; history starts at seq ${through + 1}`,
+    { details: { reason, availableFrom: through + 1, ...retention } },
+  )
+}
+
 historyRoutes.get('/v1/rooms/:id/messages', rateLimit({ withRead: true }), async (c) => {
   const { id } = parse(routes.listMessages.request.params, c.req.param())
   const q = parse(routes.listMessages.request.query, c.req.query())
@@ -67,9 +95,13 @@ historyRoutes.get('/v1/rooms/:id/messages', rateLimit({ withRead: true }), async
     load: async () => {
       room = await roomObject(c, id).history(q)
       return assemble(room, q, async (before, limit) => {
-        const rows = await fromDatabase(c.var.requestId, () =>
-          listMessages(readDb, id, { after: q.after, before, limit }),
+        const [rows, retention] = await fromDatabase(c.var.requestId, () =>
+          Promise.all([
+            listMessages(readDb, id, { after: q.after, before, limit }),
+            roomRetentionOf(readDb, id),
+          ]),
         )
+        refuseRetained(q, retention)
         return rows.map(messageFromRow)
       })
     },

@@ -105,6 +105,10 @@ export const messageRoutes = {
       200: json(MessagePageSchema, 'Oldest first; full pages are immutable and cached long'),
       304: notModified,
       404: error('No such room (a private room you are not in is no different)'),
+      410: error(
+        'The range was archived or deleted by retention (RETENTION_ARCHIVE_DAYS, ' +
+          'RETENTION_DELETE_DAYS); details: reason, availableFrom (where history now starts)',
+      ),
       ...commonErrors,
     },
   }),
