@@ -165,6 +165,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
             METRICS_PORT: String(options.ports.metrics),
             ORIGIN_WORKERS: String(options.originWorkers ?? 0),
             EXPORT_CACHE_DIR: exportDir,
+            EDGE_URL: `http://127.0.0.1:${options.ports.edge}`,
           },
         },
       )

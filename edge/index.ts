@@ -19,6 +19,7 @@ import { dashboardReads } from './routes/dashboard'
 import { historyRoutes } from './routes/history'
 import { internalRoutes } from './routes/internal'
 import { profileReads } from './routes/profiles'
+import { publishRoutes } from './routes/publish'
 import { rankingReads } from './routes/rankings'
 import { roomLive } from './routes/room-live'
 import { roomRoutes } from './routes/rooms'
@@ -84,6 +85,8 @@ app.get('/openapi.json', openapiDocument())
 app.get('/docs', apiDocs())
 app.route('/', internalRoutes)
 
+// Signed by a trusted backend, not a user: before the user's token check.
+app.route('/', publishRoutes)
 app.use('/v1/*', authenticate())
 app.route('/', profileReads)
 app.route('/', dashboardReads)

@@ -8,6 +8,7 @@ import { performanceRecorder } from './analytics/performance'
 import { tokenIssuer } from './auth/tokens'
 import type { Database } from './db'
 import type { OriginEnv } from './env'
+import { roomEventRelay } from './events/outbox'
 import { cacheInvalidator } from './invalidation'
 import type { Logger } from './logger'
 import { requestMetrics } from './metrics/worker'
@@ -105,7 +106,14 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   }
   app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
   app.route('/', profileRoutes({ db, read: database.db, invalidator }))
-  app.route('/', roomRoutes({ db, invalidator }))
+  const events = roomEventRelay({
+    db,
+    edgeUrl: config.EDGE_URL,
+    secret: config.EDGE_SIGNING_SECRET,
+    pollMs: config.OUTBOX_POLL_MS,
+    log: logger,
+  })
+  app.route('/', roomRoutes({ db, invalidator, events }))
   app.route('/', ingestRoutes({ db, redis }))
   app.route(
     '/',

@@ -87,6 +87,10 @@ export const originConfigSchema = z.object({
   EXPORT_TTL_SECONDS: positiveInt.default(3_600),
   /** Each worker adds its requests' latencies and errors (per route, per minute) to Redis this often. */
   PERFORMANCE_FLUSH_MS: positiveInt.default(5_000),
+  /** The edge's URL, for publishing the event outbox into rooms (signed with EDGE_SIGNING_SECRET); unset, events wait. */
+  EDGE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How often each worker looks for room events to publish (also right after a write queues one). */
+  OUTBOX_POLL_MS: positiveInt.default(1_000),
   /** Retention (seed 002): how often a worker tries to run it (one runner at a time, by a MySQL lock); 0 turns it off. */
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Messages older than this move to messages_archive; 0 archives nothing. */
@@ -109,6 +113,8 @@ export const edgeConfigSchema = z
     CORS_ORIGINS: list,
     BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
     ORIGIN_TIMEOUT_MS: positiveInt.default(10_000),
+    /** Signs server publishes into rooms (POST /v1/rooms/:id/publish) from customers' backends; unset: only the origin (with EDGE_SIGNING_SECRET) publishes. */
+    PUBLISH_SIGNING_SECRET: secret.optional(),
     /** A CSV export streamed from the origin may take this long (a million rows is seconds). */
     EXPORT_TIMEOUT_MS: positiveInt.default(300_000),
     HEALTH_TIMEOUT_MS: positiveInt.default(2_000),

@@ -9,6 +9,14 @@ import { idPattern } from './ids'
  */
 
 /** clientMsgId: chosen by the client, unique per author; a retry with the same id gets the original ack. */
+/**
+ * The author of what a trusted backend publishes into a room: no account has this id (ids
+ * are ULIDs made from the clock and randomness; this one is all zeros), so no user can
+ * speak as it.
+ */
+export const SYSTEM_AUTHOR = '00000000000000000000000000'
+export const SYSTEM_NAME = 'Plaza'
+
 export const ClientMsgId = z
   .string()
   .min(1)

@@ -182,6 +182,24 @@ export const roomRetention = mysqlTable('room_retention', {
 })
 
 /**
+ * A room owner's announcements: the app's record of what was announced, written in the
+ * same transaction as its event in `room_event_outbox` (the transactional form of publish).
+ */
+export const roomAnnouncements = mysqlTable(
+  'room_announcements',
+  {
+    id: ulid('id').primaryKey(),
+    roomId: ulid('room_id').notNull(),
+    authorId: ulid('author_id').notNull(),
+    body: text('body').notNull(),
+    /** The outbox event that carries it into the room. */
+    eventId: ulid('event_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('room_announcements_room_idx').on(t.roomId, t.createdAt)],
+)
+
+/**
  * The transactional outbox: events an origin write commits together with its own rows,
  * published into their room by the origin's relay with the row's id as idempotency key.
  */

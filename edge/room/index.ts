@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { EdgeConfig } from '../../shared/config'
 import { newId } from '../../shared/ids'
-import { toFrame, toMessage } from '../../shared/message'
+import { SYSTEM_AUTHOR, SYSTEM_NAME, toFrame, toMessage } from '../../shared/message'
 import {
   type ClientFrame,
   closeCodes,
@@ -27,6 +27,8 @@ import { roomStats } from './stats'
 import type { RoomStore } from './store'
 import type { UnreadBound } from './unread'
 import { welcomeFrame } from './welcome'
+
+const SYSTEM_USER = { id: SYSTEM_AUTHOR, name: SYSTEM_NAME }
 
 export type { RoomHistory, SendResult } from './contract'
 
@@ -204,10 +206,15 @@ export class Room extends DurableObject<Record<string, unknown>> {
     await this.outbox.onAlarm()
   }
 
-  /** The HTTP send path: the same checks, numbering and durability as a WebSocket send. */
-  async post(user: PresenceUser, clientMsgId: string, body: string): Promise<SendResult> {
+  /**
+   * The HTTP send path: the same checks, numbering and durability as a WebSocket send. A
+   * trusted backend's publish (signed at the edge) comes as the system user, its idempotency
+   * key deduped like a clientMsgId, without a user's send budget.
+   */
+  async post(user: PresenceUser | 'system', clientMsgId: string, body: string) {
     if (!this.store.numbered()) await this.numbering()
-    const result = this.accept(user, clientMsgId, body)
+    const system = user === 'system'
+    const result = this.accept(system ? SYSTEM_USER : user, clientMsgId, body, !system)
     this.fanout.flush()
     return result
   }
@@ -258,13 +265,19 @@ export class Room extends DurableObject<Record<string, unknown>> {
    * Checks, dedupes, numbers, stores and broadcasts one message. A retried clientMsgId
    * gets its original ack, even when the send itself would now be refused.
    */
-  private accept(user: PresenceUser, clientMsgId: string, body: string): SendResult {
+  private accept(
+    user: PresenceUser,
+    clientMsgId: string,
+    body: string,
+    budgeted = true,
+  ): SendResult {
     const original = () => {
       const previous = this.store.previousAck(user.id, clientMsgId)
       return previous && { ok: true as const, ack: { clientMsgId, ...previous } }
     }
     const refused = refusal(this.config, body, {
-      userBudget: () => this.sockets.takeUserSend(user.id, ...userSendRate(this.config)),
+      userBudget: () =>
+        !budgeted || this.sockets.takeUserSend(user.id, ...userSendRate(this.config)),
       outboxSize: this.outbox.size,
       numbered: this.store.numbered(),
     })

@@ -5,17 +5,22 @@ import { cacheScopes as scopes } from '../../shared/cache-keys'
 import { ApiError } from '../../shared/errors'
 import { newId } from '../../shared/ids'
 import { getRoom } from '../../shared/queries'
-import { roomMembers, rooms } from '../../shared/schema'
+import { roomAnnouncements, roomMembers, rooms } from '../../shared/schema'
 import type { Database } from '../db'
 import type { OriginEnv } from '../env'
+import { enqueueRoomEvent } from '../events/outbox'
 import type { CacheInvalidator } from '../invalidation'
 import { requireUser, validationHook } from './support'
 
 /**
- * Room writes: create, join, leave. Reads of rooms and history are answered by the edge;
+ * Room writes: create, join, leave, announce. Reads of rooms and history are answered by the edge;
  * messages arrive through the ingest (routes/ingest.ts).
  */
-export function roomRoutes(deps: { db: Database['db']; invalidator: CacheInvalidator }) {
+export function roomRoutes(deps: {
+  db: Database['primary']
+  invalidator: CacheInvalidator
+  events: { kick(): void }
+}) {
   const { db, invalidator } = deps
   const app = new OpenAPIHono<OriginEnv>({ defaultHook: validationHook })
 
@@ -75,6 +80,34 @@ export function roomRoutes(deps: { db: Database['db']; invalidator: CacheInvalid
       .where(and(eq(roomMembers.roomId, id), eq(roomMembers.userId, userId)))
     if (!result.affectedRows) throw new ApiError('not_found', 'Not a member of this room')
     return c.body(null, 204)
+  })
+
+  // The transactional outbox in use: the announcement and its room event commit together.
+  app.openapi(routes.announce, async (c) => {
+    const userId = requireUser(c)
+    const { id } = c.req.valid('param')
+    const { body } = c.req.valid('json')
+    const room = await getRoom(db, id)
+    const [member] = room?.isPrivate
+      ? await db
+          .select({ userId: roomMembers.userId })
+          .from(roomMembers)
+          .where(and(eq(roomMembers.roomId, id), eq(roomMembers.userId, userId)))
+      : [true]
+    if (!room || !member) throw new ApiError('not_found', 'No such room')
+    if (room.ownerId !== userId) throw new ApiError('forbidden', "Only the room's owner announces")
+    const announcement = { id: newId(), roomId: id, authorId: userId, body, createdAt: new Date() }
+    const eventId = await db.transaction(async (tx) => {
+      const eventId = await enqueueRoomEvent(tx, { roomId: id, body })
+      await tx.insert(roomAnnouncements).values({ ...announcement, eventId })
+      return eventId
+    })
+    deps.events.kick()
+    const { createdAt } = announcement
+    return c.json(
+      { id: announcement.id, roomId: id, eventId, createdAt: createdAt.toISOString() },
+      202,
+    )
   })
 
   return app

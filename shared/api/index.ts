@@ -2,6 +2,7 @@ import { accountRoutes } from './accounts'
 import { dashboardRoutes } from './dashboard'
 import { messageRoutes } from './messages'
 import { profileRoutes } from './profiles'
+import { publishRoutes } from './publish'
 import { rankingRoutes } from './rankings'
 import { roomRoutes } from './rooms'
 
@@ -17,6 +18,7 @@ export const routes = {
   ...messageRoutes,
   ...dashboardRoutes,
   ...rankingRoutes,
+  ...publishRoutes,
 }
 
 export * from './accounts'
@@ -25,5 +27,6 @@ export * from './fields'
 export * from './messages'
 export { ErrorSchema } from './openapi'
 export * from './profiles'
+export * from './publish'
 export * from './rankings'
 export * from './rooms'
