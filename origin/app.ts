@@ -97,6 +97,19 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
   app.use('/internal/*', signed)
   app.use('/v1/*', jsonBody())
 
+  mountRoutes(app, { config, logger, database, redis, flushPerformance: latencies.flush })
+
+  app.notFound(notFound)
+  app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))
+  return app
+}
+
+/** The API's routes, each group with the parts it needs. */
+function mountRoutes(
+  app: Hono<OriginEnv>,
+  deps: Omit<OriginDeps, 'checks'> & { flushPerformance: () => Promise<void> },
+) {
+  const { config, logger, database, redis } = deps
   const invalidator = cacheInvalidator(redis)
   const db = database.primary
   const scrypt = {
@@ -104,8 +117,6 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
     blockSize: config.SCRYPT_BLOCK_SIZE,
     parallelism: config.SCRYPT_PARALLELISM,
   }
-  app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
-  app.route('/', profileRoutes({ db, read: database.db, invalidator }))
   const events = roomEventRelay({
     db,
     edgeUrl: config.EDGE_URL,
@@ -113,19 +124,10 @@ export function createApp({ config, logger, checks, database, redis }: OriginDep
     pollMs: config.OUTBOX_POLL_MS,
     log: logger,
   })
+  const csvExport = csvExports(database, config)
+  app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
+  app.route('/', profileRoutes({ db, read: database.db, invalidator }))
   app.route('/', roomRoutes({ db, invalidator, events }))
   app.route('/', ingestRoutes({ db, redis }))
-  app.route(
-    '/',
-    dashboardRoutes({
-      db,
-      redis,
-      csvExport: csvExports(database, config),
-      flushPerformance: latencies.flush,
-    }),
-  )
-
-  app.notFound(notFound)
-  app.onError(onError((err, c) => c.var.log?.error({ err }, 'unhandled error')))
-  return app
+  app.route('/', dashboardRoutes({ db, redis, csvExport, flushPerformance: deps.flushPerformance }))
 }

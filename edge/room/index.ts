@@ -206,11 +206,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     await this.outbox.onAlarm()
   }
 
-  /**
-   * The HTTP send path: the same checks, numbering and durability as a WebSocket send. A
-   * trusted backend's publish (signed at the edge) comes as the system user, its idempotency
-   * key deduped like a clientMsgId, without a user's send budget.
-   */
+  /** The HTTP send path, as a WebSocket send; a signed publish as the system (no send budget). */
   async post(user: PresenceUser | 'system', clientMsgId: string, body: string) {
     if (!this.store.numbered()) await this.numbering()
     const system = user === 'system'
@@ -261,10 +257,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
     return roomStats(this.store, this.outbox, this.sockets, this.presence, this.unread)
   }
 
-  /**
-   * Checks, dedupes, numbers, stores and broadcasts one message. A retried clientMsgId
-   * gets its original ack, even when the send itself would now be refused.
-   */
+  /** Checks, dedupes, numbers, stores, broadcasts; a retry gets its original ack even if now refused. */
   private accept(
     user: PresenceUser,
     clientMsgId: string,
