@@ -32,6 +32,7 @@ export function workerdConfig(options: {
     ),
     '(name = "ROOMS", durableObjectNamespace = "Room")',
     '(name = "RELAYS", durableObjectNamespace = "Relay")',
+    '(name = "LIVE", durableObjectNamespace = "LiveDashboard")',
     '(name = "ASSETS", service = "assets")',
   ]
   return `using Workerd = import "/workerd/workerd.capnp";
@@ -56,6 +57,7 @@ const edge :Workerd.Worker = (
   durableObjectNamespaces = [
     (className = "Room", uniqueKey = "plaza-room", enableSql = true),
     (className = "Relay", uniqueKey = "plaza-relay", enableSql = true),
+    (className = "LiveDashboard", uniqueKey = "plaza-live", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do-storage"),
   globalOutbound = "internet",

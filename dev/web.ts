@@ -15,8 +15,9 @@ const web = join(root, 'web')
 export function buildWeb(outdir = join(web, 'dist')): string {
   mkdirSync(outdir, { recursive: true })
   buildSync({
-    entryPoints: [join(web, 'src', 'app.ts')],
-    outfile: join(outdir, 'app.js'),
+    // The chat page and the dashboard (uPlot bundled in, its CSS beside as dashboard.css).
+    entryPoints: [join(web, 'src', 'app.ts'), join(web, 'src', 'dashboard.ts')],
+    outdir,
     bundle: true,
     format: 'esm',
     target: 'es2022',
@@ -25,7 +26,7 @@ export function buildWeb(outdir = join(web, 'dist')): string {
     sourcemap: true,
     logLevel: 'error',
   })
-  for (const file of ['index.html', 'style.css', 'favicon.ico']) {
+  for (const file of ['index.html', 'dashboard.html', 'style.css', 'favicon.ico']) {
     copyFileSync(join(web, file), join(outdir, file))
   }
   // The API docs' UI from its npm package, served by the edge: /docs works offline.

@@ -1,4 +1,5 @@
 import type { RequestIdVariables } from 'hono/request-id'
+import type { LiveDashboard } from './live'
 import type { AuthVariables } from './middleware/auth'
 import type { ConfigVariables } from './middleware/config'
 import type { Relay } from './relay'
@@ -10,6 +11,8 @@ export interface Env {
   ROOMS: DurableObjectNamespace<Room>
   /** The relays that ship many rooms' messages to MySQL together. */
   RELAYS: DurableObjectNamespace<Relay>
+  /** The live dashboard's channel (one object). */
+  LIVE: DurableObjectNamespace<LiveDashboard>
   /** The demo page's files (wrangler.toml [assets]). */
   ASSETS: Fetcher
   /** Workers Analytics Engine, if bound (production): one data point per request. */

@@ -18,6 +18,7 @@ import { apiDocs, openapiDocument } from './openapi'
 import { dashboardReads } from './routes/dashboard'
 import { historyRoutes } from './routes/history'
 import { internalRoutes } from './routes/internal'
+import { liveRoutes } from './routes/live'
 import { profileReads } from './routes/profiles'
 import { publishRoutes } from './routes/publish'
 import { rankingReads } from './routes/rankings'
@@ -84,6 +85,7 @@ app.get('/.well-known/jwks.json', (c) => {
 app.get('/openapi.json', openapiDocument())
 app.get('/docs', apiDocs())
 app.route('/', internalRoutes)
+app.route('/', liveRoutes)
 
 // Signed by a trusted backend, not a user: before the user's token check.
 app.route('/', publishRoutes)
@@ -121,5 +123,6 @@ app.onError(
 )
 
 export default app
+export { LiveDashboard } from './live'
 export { Relay } from './relay'
 export { Room } from './room'

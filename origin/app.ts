@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import type { OriginConfig } from '../shared/config'
 import { notFound, onError } from '../shared/http'
 import { csvExports } from './analytics/export'
+import { liveFeed } from './analytics/live-feed'
 import { performanceRecorder } from './analytics/performance'
 import { tokenIssuer } from './auth/tokens'
 import type { Database } from './db'
@@ -125,9 +126,16 @@ function mountRoutes(
     log: logger,
   })
   const csvExport = csvExports(database, config)
+  const live = liveFeed({
+    db,
+    redis,
+    edgeUrl: config.EDGE_URL,
+    secret: config.EDGE_SIGNING_SECRET,
+    log: logger,
+  })
   app.route('/', accountRoutes({ db, tokens: tokenIssuer(config), invalidator, scrypt }))
   app.route('/', profileRoutes({ db, read: database.db, invalidator }))
   app.route('/', roomRoutes({ db, invalidator, events }))
-  app.route('/', ingestRoutes({ db, redis }))
+  app.route('/', ingestRoutes({ db, redis, live }))
   app.route('/', dashboardRoutes({ db, redis, csvExport, flushPerformance: deps.flushPerformance }))
 }

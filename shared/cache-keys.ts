@@ -31,6 +31,10 @@ export const cacheKeys = {
     `${prefix}:dash:rank:${kind}:${period}:${limit}:${around || '-'}`,
   /** A user's stats (messages, rooms, rank) as served. */
   userStats: (userId: string, viewer: string) => `${prefix}:dash:user:${userId}:${viewer}`,
+  /** The live dashboard's counters: messages per 10-second bucket, per hour, and rooms by last message. */
+  liveMessages: (bucketMs: number) => `${prefix}:live:msgs:${bucketMs}`,
+  liveHour: (hourMs: number) => `${prefix}:live:hour:${hourMs}`,
+  liveRooms: `${prefix}:live:rooms`,
   /** One minute of the origin's per-route latencies and errors (origin/analytics/performance.ts). */
   performance: (minuteMs: number) => `${prefix}:perf:${minuteMs}`,
   /** The edge's counters, one hash (shared/edge-signals.ts). */

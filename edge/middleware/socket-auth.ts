@@ -49,10 +49,11 @@ export function socketAuth(): MiddlewareHandler<SocketEnv> {
       if (!token) return refuseSocket(protocols, closeCodes.unauthorized, 'sign in first')
       try {
         const bearer = token.slice(TOKEN_PROTOCOL_PREFIX.length)
-        const { sub, exp, name } = await verifyAccessToken(c.var.config, bearer)
+        const { sub, exp, name, role } = await verifyAccessToken(c.var.config, bearer)
         c.set('userId', sub)
         c.set('tokenExp', exp)
         c.set('userName', name)
+        c.set('userRole', role)
       } catch (err) {
         return refuseSocket(
           protocols,

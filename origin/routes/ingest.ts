@@ -9,6 +9,7 @@ import {
   RelayIngestBody,
 } from '../../shared/internal/ingest'
 import { messages } from '../../shared/schema'
+import type { liveFeed } from '../analytics/live-feed'
 import { addToRankings } from '../analytics/rankings'
 import type { Database } from '../db'
 import type { OriginEnv } from '../env'
@@ -50,12 +51,26 @@ function logCollisions(log: OriginEnv['Variables']['log'], collided: Map<string,
  * rooms per request, and one room's batch on its own. Idempotent: a shipment sent again
  * after a lost answer changes nothing.
  */
-export function ingestRoutes({ db, redis }: { db: Database['primary']; redis: Redis }) {
+export function ingestRoutes({
+  db,
+  redis,
+  live,
+}: {
+  db: Database['primary']
+  redis: Redis
+  live: Pick<ReturnType<typeof liveFeed>, 'record' | 'changed'>
+}) {
   const app = new Hono<OriginEnv>()
-  /** What a stored shipment adds beyond MySQL: the rankings (a Redis failure is logged, not fatal). */
+  /**
+   * What a stored shipment adds beyond MySQL: the rankings and the live dashboard's counts
+   * (a Redis failure is logged, not fatal: the messages are stored).
+   */
   const afterStore = async (log: OriginEnv['Variables']['log'], report: StoreReport) => {
+    if (!report.stored.length) return
     try {
       await addToRankings(db, redis, report.stored)
+      await live.record(report.stored)
+      live.changed()
     } catch (err) {
       rankingFailures.inc()
       log.warn(

@@ -49,6 +49,7 @@ describe('wrangler environments', () => {
       for (const binding of [
         'env.ROOMS (Room)',
         'env.RELAYS (Relay)',
+        'env.LIVE (LiveDashboard)',
         'env.ANALYTICS',
         'env.ASSETS',
       ])
