@@ -1,5 +1,6 @@
 import { cpus } from 'node:os'
 import { benchEdgeCeiling } from './edge-ceiling'
+import { benchExport } from './export'
 import { benchFanout } from './fanout'
 import { benchFill } from './fill'
 import { benchIngest } from './ingest'
@@ -12,7 +13,7 @@ import { benchSmallRooms, type SmallRoomsRow, sustained } from './small-rooms'
 import { benchStandIns } from './standins'
 
 // `npm run bench [-- section…]`: every benchmark (or the named sections: standins, read,
-// origin, small, mixed, sends, fill, readers, ingest, fanout), one after another, on 127.0.0.1 only; prints Markdown tables.
+// origin, small, mixed, sends, fill, readers, ingest, fanout, export), one after another, on 127.0.0.1 only; prints Markdown tables.
 const sections = [
   'standins',
   'read',
@@ -24,6 +25,7 @@ const sections = [
   'readers',
   'ingest',
   'fanout',
+  'export',
 ] as const
 const asked = process.argv.slice(2)
 for (const a of asked) {
@@ -200,6 +202,19 @@ if (want('fanout')) {
   for (const r of rows) {
     console.log(
       `| ${r.system} | ${r.step} | ${r.offered} | ${r.deliveriesPerSecond} | ${r.p50} | ${r.p99} | ${r.lost} | ${r.reordered} | ${r.clientCpu} |`,
+    )
+  }
+}
+
+if (want('export')) {
+  console.log('\nCSV export, streamed by one origin worker:')
+  const rows = await benchExport()
+  console.log(
+    '\n| export | lines | seconds | MB | worker RSS before MB | peak MB | after MB |\n|---|---|---|---|---|---|---|',
+  )
+  for (const r of rows) {
+    console.log(
+      `| ${r.run} | ${r.lines} | ${r.seconds} | ${r.megabytes} | ${r.rssBeforeMb} | ${r.rssPeakMb} | ${r.rssAfterMb} |`,
     )
   }
 }
