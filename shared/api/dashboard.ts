@@ -184,4 +184,20 @@ export const dashboardRoutes = {
       ...commonErrors,
     },
   }),
+  dashboardLive: createRoute({
+    method: 'get',
+    path: '/v1/dashboard/live',
+    tags: ['dashboard'],
+    description:
+      'Admins only. WebSocket, subprotocol `plaza.v1` (the token as `plaza.bearer.<token>`): ' +
+      '`{type: "tiles", tiles}` frames — messagesPerMinute, activeRooms, socketsOpen, ' +
+      'currentHour, topRooms, topUsers (shared/live.ts) — every tile on subscribe, then at most ' +
+      'one update per tile per second. The socket only listens (a frame from it closes it, 1008) ' +
+      'and closes when its token expires (4401).',
+    responses: {
+      101: { description: 'Switching protocols; a non-admin is closed with 4403' },
+      426: error('Not a WebSocket upgrade'),
+      ...commonErrors,
+    },
+  }),
 }
