@@ -1,4 +1,4 @@
-import { asc, eq, isNull, sql } from 'drizzle-orm'
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { newId } from '../../shared/ids'
 import { signRequest } from '../../shared/internal/signature'
 import { roomEventOutbox } from '../../shared/schema'
@@ -87,7 +87,7 @@ export function roomEventRelay(deps: {
           tx
             .update(roomEventOutbox)
             .set({ ...set, attempts: sql`${roomEventOutbox.attempts} + 1` })
-            .where(eq(roomEventOutbox.id, row.id))
+            .where(and(eq(roomEventOutbox.roomId, row.roomId), eq(roomEventOutbox.id, row.id)))
         if ('published' in outcome) {
           await mark({ publishedAt: new Date(), seq: outcome.published })
           published++

@@ -244,6 +244,7 @@ describe('GET /v1/dashboard/metrics', () => {
     expect(later.headers.get('x-cache')).toBeNull()
     expect(roomsLater.requests).toBe(rooms.requests)
     expect((await api('/v1/dashboard/performance?period=7d', { token })).status).toBe(400)
+    expect((await api('/v1/dashboard/performance', { token: owner.token })).status).toBe(403)
   })
 
   it('is in the OpenAPI document', async () => {

@@ -124,7 +124,7 @@ describe('the transactional outbox', () => {
     }
     // The relay polls every second: two passes later, still nothing.
     await new Promise((r) => setTimeout(r, 2_500))
-    expect(await select(db, 'SELECT id FROM room_event_outbox WHERE id = ?', [eventId])).toEqual([])
+    expect(await select(db, '/* test */ SELECT id FROM room_event_outbox WHERE id = ?', [eventId])).toEqual([])
     expect((await history()).some((m) => m.body === 'never said')).toBe(false)
     expect(await stored(eventId)).toEqual([])
   })
@@ -143,16 +143,16 @@ describe('the transactional outbox', () => {
     )
     const [row] = await select<{ seq: number }>(
       db,
-      'SELECT seq FROM room_event_outbox WHERE id = ? AND published_at IS NOT NULL',
+      '/* test */ SELECT seq FROM room_event_outbox WHERE id = ? AND published_at IS NOT NULL',
       [eventId],
     )
     expect(row?.seq).toBeGreaterThan(0)
     // The relay crashed after the room's ack but before marking: it publishes again.
-    await db.query('UPDATE room_event_outbox SET published_at = NULL WHERE id = ?', [eventId])
+    await db.query('/* test */ UPDATE room_event_outbox SET published_at = NULL WHERE id = ?', [eventId])
     await until('marked again', async () => {
       const [again] = await select<{ seq: number }>(
         db,
-        'SELECT seq FROM room_event_outbox WHERE id = ? AND published_at IS NOT NULL',
+        '/* test */ SELECT seq FROM room_event_outbox WHERE id = ? AND published_at IS NOT NULL',
         [eventId],
       )
       return Number(again?.seq) === Number(row!.seq)
@@ -174,7 +174,7 @@ describe('the transactional outbox', () => {
     expect(res.status).toBe(403)
     const [count] = await select<{ n: number }>(
       db,
-      'SELECT count(*) AS n FROM room_announcements WHERE body = ?',
+      '/* test */ SELECT count(*) AS n FROM room_announcements WHERE body = ?',
       ['not mine to say'],
     )
     expect(Number(count!.n)).toBe(0)

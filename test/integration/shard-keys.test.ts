@@ -125,6 +125,40 @@ const allowedScatters: Array<{ table: string; pattern: RegExp; reason: string }>
     pattern: /from `users` where \(`users`\.`created_at` >= /,
     reason: 'GET /v1/dashboard/metrics: new accounts in the period (admins only, cached)',
   },
+  {
+    table: 'room_hour_stats',
+    pattern:
+      /from `room_hour_stats`( where \(`room_hour_stats`\.`hour` < .*)? order by `room_hour_stats`\.`hour` desc/,
+    reason:
+      'GET /v1/dashboard/recent-activity: the newest room-hours first; admins only, cached DASHBOARD_ACTIVITY_TTL_SECONDS',
+  },
+  ...['room_hour_stats', 'room_hour_authors'].map((table) => ({
+    table,
+    pattern: new RegExp(
+      `from \`${table}\`( where \`${table}\`\\.\`hour\` >= .*)? group by \`${table}\``,
+    ),
+    reason:
+      "npm run rankings:rebuild: the period's rollups per room and per author (an operator command after Redis lost the rankings)",
+  })),
+  {
+    table: 'room_hour_stats',
+    pattern: /^select distinct room_id from room_hour_stats where hour < /,
+    reason:
+      'retention: which rooms have messages older than the cutoff, by the hour index (one runner at a time, every RETENTION_INTERVAL_MS)',
+  },
+  {
+    table: 'messages',
+    pattern:
+      /^select created_at, room_id, seq, id, author_id, body_bytes from messages where created_at >= /,
+    reason:
+      "GET /v1/dashboard/export: the period's messages streamed as CSV (admins only, 5 a minute, kept EXPORT_TTL_SECONDS)",
+  },
+  {
+    table: 'room_event_outbox',
+    pattern: /from `room_event_outbox` where `room_event_outbox`\.`published_at` is null order by/,
+    reason:
+      "the event relay's poll for pending events (each shard's outbox: the event and its write share a shard, so they commit together)",
+  },
 ]
 
 interface TableMap {
@@ -145,8 +179,9 @@ function verdict(sql: string, used: Set<RegExp>): string | null {
     const map = (vschema.tables as Record<string, TableMap>)[table]
     if (!map) continue
     const keys = map.column_vindexes.map((v) => v.column)
-    if (lower.startsWith('insert')) {
-      const list = /\(([^)]*)\) values/.exec(lower)?.[1] ?? ''
+    const into = new RegExp(`^insert (?:ignore )?into \`?${table}\`? \\(([^)]*)\\)`).exec(lower)
+    if (into) {
+      const list = into[1] ?? ''
       const columns = list.split(',').map((c) => c.replaceAll('`', '').trim())
       if (!columns.includes(keys[0]!)) return `${table}: an insert without ${keys[0]}: ${text}`
       continue

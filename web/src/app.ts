@@ -4,6 +4,7 @@ import {
   type PresenceUser,
   type RoomConnection,
 } from '../../client/src/index'
+import { SYSTEM_AUTHOR, SYSTEM_NAME } from '../../shared/message'
 
 /*
  * The demo page the edge serves at /: sign in, pick or create a room, chat, see who is
@@ -128,7 +129,8 @@ $('new-room').addEventListener('submit', async (event) => {
 
 let room: RoomConnection | null = null
 let lastRendered = 0
-const names = new Map<string, string>()
+// What trusted backends publish (announcements, server publish) comes from the system author.
+const names = new Map<string, string>([[SYSTEM_AUTHOR, SYSTEM_NAME]])
 const typers = new Map<string, ReturnType<typeof setTimeout>>()
 
 async function nameOf(userId: string): Promise<string> {
