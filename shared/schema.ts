@@ -92,24 +92,23 @@ export const roomMembers = mysqlTable(
   ],
 )
 
-export const messages = mysqlTable(
-  'messages',
-  {
-    /** The shard key: every hot query is scoped by it. */
-    roomId: ulid('room_id').notNull(),
-    seq: bigint('seq', { mode: 'number', unsigned: true }).notNull(),
-    id: ulid('id').notNull(),
-    authorId: ulid('author_id').notNull(),
-    clientMsgId: varchar('client_msg_id', { length: 64 }),
-    body: text('body').notNull(),
-    bodyBytes: int('body_bytes', { unsigned: true }).notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.roomId, t.seq] }),
-    index('messages_room_created_idx').on(t.roomId, t.createdAt),
-  ],
-)
+/** A stored message's columns: the live table and its archive share them. */
+const messageColumns = () => ({
+  /** The shard key: every hot query is scoped by it. */
+  roomId: ulid('room_id').notNull(),
+  seq: bigint('seq', { mode: 'number', unsigned: true }).notNull(),
+  id: ulid('id').notNull(),
+  authorId: ulid('author_id').notNull(),
+  clientMsgId: varchar('client_msg_id', { length: 64 }),
+  body: text('body').notNull(),
+  bodyBytes: int('body_bytes', { unsigned: true }).notNull(),
+  createdAt: createdAt(),
+})
+
+export const messages = mysqlTable('messages', messageColumns(), (t) => [
+  primaryKey({ columns: [t.roomId, t.seq] }),
+  index('messages_room_created_idx').on(t.roomId, t.createdAt),
+])
 
 /**
  * Per room, per UTC hour: messages stored and distinct authors — the dashboards read these,
@@ -149,17 +148,7 @@ export const roomHourAuthors = mysqlTable(
  */
 export const messagesArchive = mysqlTable(
   'messages_archive',
-  {
-    roomId: ulid('room_id').notNull(),
-    seq: bigint('seq', { mode: 'number', unsigned: true }).notNull(),
-    id: ulid('id').notNull(),
-    authorId: ulid('author_id').notNull(),
-    clientMsgId: varchar('client_msg_id', { length: 64 }),
-    body: text('body').notNull(),
-    bodyBytes: int('body_bytes', { unsigned: true }).notNull(),
-    createdAt: createdAt(),
-    archivedAt: datetime('archived_at', { mode: 'date', fsp: 3 }).notNull(),
-  },
+  { ...messageColumns(), archivedAt: datetime('archived_at', { mode: 'date', fsp: 3 }).notNull() },
   (t) => [
     primaryKey({ columns: [t.roomId, t.seq] }),
     index('messages_archive_room_created_idx').on(t.roomId, t.createdAt),

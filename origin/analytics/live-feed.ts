@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis'
 import { cacheKeys } from '../../shared/cache-keys'
 import { namesOf } from '../../shared/dashboard-queries'
-import { signRequest } from '../../shared/internal/signature'
 import { TILE_INTERVAL_MS, type Tiles } from '../../shared/live'
 import type { StoredMessage } from '../../shared/message'
 import { rankingKey, rankRun } from '../../shared/rankings'
 import { relaySignalsKey } from '../../shared/room-signals'
 import type { Database } from '../db'
+import { postToEdge } from '../edge-client'
 import type { Logger } from '../logger'
 
 const BUCKET_MS = 10_000
@@ -89,20 +89,7 @@ export function liveFeed(deps: {
   }
 
   async function send(): Promise<void> {
-    const path = '/internal/live/tiles'
-    const body = new TextEncoder().encode(JSON.stringify(await tiles()))
-    const headers = await signRequest(secret, {
-      method: 'POST',
-      pathWithQuery: path,
-      userId: '',
-      body,
-    })
-    const res = await fetch(new URL(path, edgeUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-      signal: AbortSignal.timeout(5_000),
-    })
+    const res = await postToEdge(edgeUrl!, secret, '/internal/live/tiles', await tiles())
     if (res.status !== 204) throw new Error(`edge answered ${res.status}`)
   }
 

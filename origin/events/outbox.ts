@@ -1,13 +1,12 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { newId } from '../../shared/ids'
-import { signRequest } from '../../shared/internal/signature'
 import { roomEventOutbox } from '../../shared/schema'
 import type { Database, Transaction } from '../db'
+import { postToEdge } from '../edge-client'
 import type { Logger } from '../logger'
 
 /** Events published per pass of the relay (each pass is one transaction). */
 const BATCH = 20
-const PUBLISH_TIMEOUT_MS = 5_000
 
 /**
  * The transactional form of server publish: called inside an origin write's transaction,
@@ -44,21 +43,10 @@ export function roomEventRelay(deps: {
 
   async function publish(row: typeof roomEventOutbox.$inferSelect): Promise<Outcome> {
     const path = `/v1/rooms/${row.roomId}/publish`
-    const body = new TextEncoder().encode(
-      JSON.stringify({ idempotencyKey: row.id, body: row.body }),
-    )
     try {
-      const headers = await signRequest(secret, {
-        method: 'POST',
-        pathWithQuery: path,
-        userId: '',
-        body,
-      })
-      const res = await fetch(new URL(path, edgeUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-        signal: AbortSignal.timeout(PUBLISH_TIMEOUT_MS),
+      const res = await postToEdge(edgeUrl!, secret, path, {
+        idempotencyKey: row.id,
+        body: row.body,
       })
       const answer = (await res.json().catch(() => null)) as { seq?: number } | null
       if (res.status === 201 && answer?.seq) return { published: answer.seq }

@@ -5,30 +5,21 @@ import {
   type RoomConnection,
 } from '../../client/src/index'
 import { SYSTEM_AUTHOR, SYSTEM_NAME } from '../../shared/message'
+import { $, readSession, type Session, writeSession } from './session'
 
 /*
  * The demo page the edge serves at /: sign in, pick or create a room, chat, see who is
  * here and who is typing. Everything goes through the SDK, as an app would do it.
  */
 
-interface Session {
-  userId: string
-  displayName: string
-  accessToken: string
-  refreshToken: string
-}
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const show = (id: 'auth' | 'lobby' | 'chat') => {
   for (const s of ['auth', 'lobby', 'chat']) $(s).hidden = s !== id
 }
 
-// Kept for this tab only: a reload keeps you signed in, closing the tab signs you out.
-let session: Session | null = JSON.parse(sessionStorage.getItem('plaza.session') ?? 'null')
+let session = readSession()
 const save = (s: Session | null) => {
   session = s
-  if (s) sessionStorage.setItem('plaza.session', JSON.stringify(s))
-  else sessionStorage.removeItem('plaza.session')
+  writeSession(s)
   $('whoami').textContent = s ? `Signed in as ${s.displayName}` : ''
   $('signout').hidden = !s
 }

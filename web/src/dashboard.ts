@@ -4,6 +4,7 @@ import { Plaza } from '../../client/src/index'
 import type { DashboardMetrics } from '../../shared/api/dashboard'
 import type { Tiles, TilesFrame } from '../../shared/live'
 import { closeCodes, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
+import { $, readSession, type Session, writeSession } from './session'
 
 /*
  * The live dashboard at /dashboard.html (admins): tiles, messages per hour and today's top
@@ -12,19 +13,11 @@ import { closeCodes, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protoc
  * most once a second per tile) — no polling.
  */
 
-interface Session {
-  userId: string
-  displayName: string
-  accessToken: string
-  refreshToken: string
-}
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
-// Shared with the chat page (same key): signed in there, signed in here.
-let session: Session | null = JSON.parse(sessionStorage.getItem('plaza.session') ?? 'null')
+// Shared with the chat page: signed in there, signed in here.
+let session = readSession()
 const save = (s: Session) => {
   session = s
-  sessionStorage.setItem('plaza.session', JSON.stringify(s))
+  writeSession(s)
   $('whoami').textContent = `Signed in as ${s.displayName}`
 }
 const plaza = new Plaza({ baseUrl: location.origin, getToken: async () => session!.accessToken })
