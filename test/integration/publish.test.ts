@@ -124,7 +124,9 @@ describe('the transactional outbox', () => {
     }
     // The relay polls every second: two passes later, still nothing.
     await new Promise((r) => setTimeout(r, 2_500))
-    expect(await select(db, '/* test */ SELECT id FROM room_event_outbox WHERE id = ?', [eventId])).toEqual([])
+    expect(
+      await select(db, '/* test */ SELECT id FROM room_event_outbox WHERE id = ?', [eventId]),
+    ).toEqual([])
     expect((await history()).some((m) => m.body === 'never said')).toBe(false)
     expect(await stored(eventId)).toEqual([])
   })
@@ -141,14 +143,22 @@ describe('the transactional outbox', () => {
     await until('published into the room', async () =>
       (await history()).some((m) => m.clientMsgId === eventId),
     )
-    const [row] = await select<{ seq: number }>(
-      db,
-      '/* test */ SELECT seq FROM room_event_outbox WHERE id = ? AND published_at IS NOT NULL',
-      [eventId],
-    )
-    expect(row?.seq).toBeGreaterThan(0)
+    // Marked in the relay's transaction after the room's ack: a moment after it shows.
+    const marked = async () =>
+      (
+        await select<{ seq: number }>(
+          db,
+          '/* test */ SELECT seq FROM room_event_outbox WHERE id = ? AND published_at IS NOT NULL',
+          [eventId],
+        )
+      )[0]
+    await until('marked published', async () => !!(await marked()))
+    const row = await marked()
+    expect(Number(row?.seq)).toBeGreaterThan(0)
     // The relay crashed after the room's ack but before marking: it publishes again.
-    await db.query('/* test */ UPDATE room_event_outbox SET published_at = NULL WHERE id = ?', [eventId])
+    await db.query('/* test */ UPDATE room_event_outbox SET published_at = NULL WHERE id = ?', [
+      eventId,
+    ])
     await until('marked again', async () => {
       const [again] = await select<{ seq: number }>(
         db,
