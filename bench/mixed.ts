@@ -7,7 +7,8 @@ import { quantile } from './workerd'
  * The seeds' load test (seed 002's Artillery plan), scaled to a bench run: phases of
  * arrivals — warm-up, ramp, sustain, peak, cool-down — each arrival a virtual user running
  * one scenario: 70 % chat (open a socket to a room, send a message, wait for its ack, read
- * the room's history, leave), 30 % reads (a profile, the room list, an old history page).
+ * the room's history, leave), 30 % reads (a profile, the room list, an old history page,
+ * today's room ranking).
  * Reports per phase p50/p95/p99 of every request, the error rate and the cache hit rate,
  * against the seeds' targets (p95 < 500 ms, errors < 0.1 %, hit rate ≥ 85 %).
  * BENCH_MIXED_PHASES: `seconds:arrivals per second`, comma-separated.
@@ -104,7 +105,11 @@ async function chat(f: Fixture, tally: Tally): Promise<void> {
   )
 }
 
-/** 30 %: a profile, the room list, an old (immutable, cacheable) page of a room's history. */
+/**
+ * 30 %: a profile, the room list, an old (immutable, cacheable) page of a room's history,
+ * and today's room ranking (the dashboards' public part; the admin dashboards are limited
+ * to 10–30 a minute per admin, no load for a scenario of many users).
+ */
 async function reads(f: Fixture, tally: Tally): Promise<void> {
   const auth = { authorization: `Bearer ${pick(f.users).token}` }
   await timed(tally, () => fetch(`${f.edge}/v1/profiles/${pick(f.users).id}`, { headers: auth }))
@@ -112,6 +117,7 @@ async function reads(f: Fixture, tally: Tally): Promise<void> {
   await timed(tally, () =>
     fetch(`${f.edge}/v1/rooms/${pick(f.rooms)}/messages?before=51&limit=50`, { headers: auth }),
   )
+  await timed(tally, () => fetch(`${f.edge}/v1/rankings/rooms?period=day`, { headers: auth }))
 }
 
 async function fixture(edge: string, stack: Parameters<typeof benchUser>[0]): Promise<Fixture> {
