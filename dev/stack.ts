@@ -359,6 +359,7 @@ async function main(): Promise<void> {
   console.log(`
 plaza: up in ${((Date.now() - started) / 1000).toFixed(1)} s
   chat in a browser     ${stack.urls.edge}/           (sign up in two windows and talk)
+  live dashboard        ${stack.urls.edge}/dashboard  (admins: npm run admin:grant -- EMAIL)
   edge (the API)        ${stack.urls.edge}            try: curl ${stack.urls.edge}/health
   origin (internal)     ${stack.urls.origin}
   metrics (Prometheus)  ${stack.urls.metrics}

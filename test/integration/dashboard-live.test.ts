@@ -49,7 +49,7 @@ describe('the live dashboard page', () => {
 
     const board = await newPage()
     board.on('pageerror', (e) => console.log('board error:', e.message))
-    await board.goto(`${stack.urls.edge}/dashboard.html`)
+    await board.goto(`${stack.urls.edge}/dashboard`)
     await board.fill('input[name=email]', email)
     await board.fill('input[name=password]', password)
     await board.click('#sign-in-form button')
