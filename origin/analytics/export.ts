@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rename, stat, unlink } from 'node:fs/promises'
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -38,7 +38,8 @@ export interface ExportFile {
  * them (a million rows never sit in memory) and written beside to a file, which later
  * requests for the same window are served from until EXPORT_TTL_SECONDS have passed. A
  * download abandoned half-way leaves no file. Rows come in primary-key order (room, seq):
- * no sort, so MySQL holds nothing either.
+ * no sort, so MySQL holds nothing either. Files older than the TTL are swept before a new
+ * one is made, so the directory holds at most a TTL's worth of exports.
  */
 export function csvExports(
   database: Database,
@@ -81,6 +82,20 @@ export function csvExports(
     }
   }
 
+  /** Files past the TTL (earlier windows' exports, a crashed run's parts) go before a new one is made. */
+  async function sweep(now: number): Promise<void> {
+    const names = await readdir(dir).catch(() => [] as string[])
+    await Promise.all(
+      names.map(async (name) => {
+        const path = join(dir, name)
+        const kept = await stat(path).catch(() => null)
+        if (kept && now - kept.mtimeMs >= config.EXPORT_TTL_SECONDS * 1000) {
+          await unlink(path).catch(() => {})
+        }
+      }),
+    )
+  }
+
   return async function csvExport(period: Period, now = Date.now()): Promise<ExportFile> {
     const { from, to } = windowOf(period, now)
     const name = `messages-${period}-${new Date(from).toISOString().slice(0, 13)}h`
@@ -90,6 +105,7 @@ export function csvExports(
     if (kept && now - kept.mtimeMs < config.EXPORT_TTL_SECONDS * 1000) {
       return { cache: 'HIT', filename, body: createReadStream(path) }
     }
+    await sweep(now)
     return {
       cache: 'MISS',
       filename,

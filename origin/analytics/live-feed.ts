@@ -33,14 +33,25 @@ export function liveFeed(deps: {
 
   async function record(fresh: Array<{ roomId: string; message: StoredMessage }>) {
     if (!fresh.length) return
-    const pipeline = redis.pipeline()
+    // Counted here first: a shipment of thousands is a handful of commands.
+    const buckets = new Map<number, number>()
+    const hours = new Map<number, number>()
+    const rooms = new Map<string, number>()
     for (const { roomId, message } of fresh) {
       const bucket = Math.floor(message.createdAt / BUCKET_MS) * BUCKET_MS
       const hour = Math.floor(message.createdAt / HOUR_MS) * HOUR_MS
-      pipeline.incr(cacheKeys.liveMessages(bucket)).expire(cacheKeys.liveMessages(bucket), 120)
-      pipeline.incr(cacheKeys.liveHour(hour)).expire(cacheKeys.liveHour(hour), 2 * 3_600)
-      pipeline.zadd(cacheKeys.liveRooms, 'GT', message.createdAt, roomId)
+      buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1)
+      hours.set(hour, (hours.get(hour) ?? 0) + 1)
+      rooms.set(roomId, Math.max(rooms.get(roomId) ?? 0, message.createdAt))
     }
+    const pipeline = redis.pipeline()
+    for (const [bucket, n] of buckets) {
+      pipeline.incrby(cacheKeys.liveMessages(bucket), n).expire(cacheKeys.liveMessages(bucket), 120)
+    }
+    for (const [hour, n] of hours) {
+      pipeline.incrby(cacheKeys.liveHour(hour), n).expire(cacheKeys.liveHour(hour), 2 * 3_600)
+    }
+    for (const [roomId, at] of rooms) pipeline.zadd(cacheKeys.liveRooms, 'GT', at, roomId)
     await pipeline.exec()
   }
 
