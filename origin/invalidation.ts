@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { cacheKeys } from '../shared/cache-keys'
 import { ApiError } from '../shared/errors'
 import type { Database, Transaction } from './db'
+import { replies } from './redis-replies'
 
 /**
  * Cache invalidation by generation counters (DESIGN §2.4). The edge stores each entry
@@ -14,9 +15,7 @@ export function cacheInvalidator(redis: Redis) {
     const multi = redis.multi()
     for (const scope of scopes) multi.incr(cacheKeys.generation(scope))
     try {
-      const results = await multi.exec()
-      const failed = results?.find(([err]) => err)
-      if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted')
+      await replies(multi)
     } catch (err) {
       throw new ApiError(
         'unavailable',

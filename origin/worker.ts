@@ -11,6 +11,7 @@ import { createLogger } from './logger'
 import { resourceMetrics } from './metrics/limits'
 import { signalMetrics } from './metrics/signals'
 import { poolMetrics, redisErrors } from './metrics/worker'
+import { replies } from './redis-replies'
 
 /** One origin worker: the HTTP server and its pools, drained and closed on shutdown. */
 export function runWorker(config: OriginConfig): void {
@@ -42,16 +43,9 @@ export function runWorker(config: OriginConfig): void {
   )
   // The three hashes in one round trip per scrape.
   signalMetrics(async () => {
-    const replies = await redis
-      .pipeline()
-      .hgetall(edgeSignalsKey)
-      .hgetall(roomSignalsKey)
-      .hgetall(relaySignalsKey)
-      .exec()
-    const [edge, rooms, relays] = (replies ?? []).map(([err, hash]) => {
-      if (err) throw err
-      return hash as Record<string, string>
-    })
+    const [edge, rooms, relays] = (await replies(
+      redis.pipeline().hgetall(edgeSignalsKey).hgetall(roomSignalsKey).hgetall(relaySignalsKey),
+    )) as Array<Record<string, string>>
     return { edge: edge ?? {}, rooms: rooms ?? {}, relays: relays ?? {} }
   })
   const app = createApp({

@@ -7,6 +7,7 @@ import {
   type RoomMessageStats,
 } from './api/dashboard'
 import type { ReadDb } from './queries'
+import { rankRun } from './rankings'
 import { profiles, roomHourAuthors, roomHourStats, roomMembers, rooms, users } from './schema'
 
 const HOUR_MS = 3_600_000
@@ -27,6 +28,14 @@ export function windowOf(period: Period, now: number) {
   const to = Math.floor(now / size) * size + size
   return { bucket, size, from: to - Math.max(ms, size), to }
 }
+
+/** What every dashboard answer says of its window. */
+const spanOf = (period: Period, bucket: 'hour' | 'day', from: number, to: number) => ({
+  period,
+  bucket,
+  from: new Date(from).toISOString(),
+  to: new Date(to).toISOString(),
+})
 
 /** One entry per bucket of the period, zeros until the rows fill them. */
 function emptyBuckets<T>(from: number, to: number, size: number, zero: (start: string) => T) {
@@ -101,10 +110,7 @@ export async function dashboardMetrics(
   for (const r of accounts) Object.assign(at(r.start) ?? {}, { newAccounts: Number(r.accounts) })
   const all = [...buckets.values()]
   return {
-    period,
-    bucket,
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
+    ...spanOf(period, bucket, from, to),
     totals: {
       messages: all.reduce((n, b) => n + b.messages, 0),
       activeRooms: Number(totals[0]?.rooms ?? 0),
@@ -130,7 +136,7 @@ export async function roomMessageStats(
   const authorsBucket = bucketOf(roomHourAuthors.hour, bucket)
   const inRoom = <T extends typeof roomHourStats | typeof roomHourAuthors>(t: T) =>
     and(eq(t.roomId, roomId), gte(t.hour, new Date(from)), lt(t.hour, new Date(to)))
-  const [stats, authors] = await Promise.all([
+  const [stats, authors, [total]] = await Promise.all([
     db
       .select({ start: statsBucket, messages: sql<string>`sum(${roomHourStats.messages})` })
       .from(roomHourStats)
@@ -144,6 +150,10 @@ export async function roomMessageStats(
       .from(roomHourAuthors)
       .where(inRoom(roomHourAuthors))
       .groupBy(authorsBucket),
+    db
+      .select({ authors: sql<string>`count(distinct ${roomHourAuthors.authorId})` })
+      .from(roomHourAuthors)
+      .where(inRoom(roomHourAuthors)),
   ])
   const buckets = emptyBuckets(from, to, size, (start) => ({ start, messages: 0, authors: 0 }))
   for (const r of stats)
@@ -151,16 +161,9 @@ export async function roomMessageStats(
   for (const r of authors)
     Object.assign(buckets.get(startOf(r.start)) ?? {}, { authors: Number(r.authors) })
   const all = [...buckets.values()]
-  const [total] = await db
-    .select({ authors: sql<string>`count(distinct ${roomHourAuthors.authorId})` })
-    .from(roomHourAuthors)
-    .where(inRoom(roomHourAuthors))
   return {
     roomId,
-    period,
-    bucket,
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
+    ...spanOf(period, bucket, from, to),
     totals: {
       messages: all.reduce((n, b) => n + b.messages, 0),
       authors: Number(total?.authors ?? 0),
@@ -187,6 +190,22 @@ export async function namesOf(
           .from(profiles)
           .where(inArray(profiles.userId, ids))
   return new Map(rows.map((r) => [r.id, r.name]))
+}
+
+/** A run of a ranking, ranked (see `rankRun`) and named. */
+export async function namedRanks(
+  db: ReadDb,
+  kind: 'rooms' | 'users',
+  run: Array<{ id: string; messages: number }>,
+  start: number,
+  firstRank?: number,
+) {
+  const names = await namesOf(
+    db,
+    kind,
+    run.map((e) => e.id),
+  )
+  return rankRun(run, start, firstRank).map((e) => ({ ...e, name: names.get(e.id) ?? '' }))
 }
 
 /**

@@ -12,14 +12,20 @@ export type RankingPeriod = (typeof rankingPeriods)[number]
 
 const DAY_MS = 86_400_000
 
+/** When the period a moment falls in began (UTC midnight; a week's Monday); null: all time. */
+export function rankingPeriodStart(period: RankingPeriod, at: number): number | null {
+  if (period === 'all') return null
+  const day = Math.floor(at / DAY_MS) * DAY_MS
+  // 1970-01-01 was a Thursday: days since a Monday are (days + 3) mod 7.
+  return period === 'day' ? day : day - ((day / DAY_MS + 3) % 7) * DAY_MS
+}
+
 /** The name of the period a moment falls in: `2026-12-03`, `w2026-11-30` (its Monday), `all`. */
 export function rankingBucket(period: RankingPeriod, at: number): string {
-  if (period === 'all') return 'all'
-  const day = Math.floor(at / DAY_MS) * DAY_MS
-  if (period === 'day') return new Date(day).toISOString().slice(0, 10)
-  // 1970-01-01 was a Thursday: days since a Monday are (days + 3) mod 7.
-  const monday = day - ((day / DAY_MS + 3) % 7) * DAY_MS
-  return `w${new Date(monday).toISOString().slice(0, 10)}`
+  const start = rankingPeriodStart(period, at)
+  if (start === null) return 'all'
+  const date = new Date(start).toISOString().slice(0, 10)
+  return period === 'week' ? `w${date}` : date
 }
 
 /** The sorted set of a ranking at a moment. */
@@ -31,6 +37,15 @@ export const rankingKeepSeconds: Record<RankingPeriod, number | null> = {
   day: 8 * 86_400,
   week: 5 * 7 * 86_400,
   all: null,
+}
+
+/** A sorted set's flat `[member, score, member, score…]` reply (ioredis or Upstash) as entries. */
+export function scoredPairs(flat: unknown[]): Array<{ id: string; messages: number }> {
+  const out: Array<{ id: string; messages: number }> = []
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    out.push({ id: String(flat[i]), messages: Number(flat[i + 1]) })
+  }
+  return out
 }
 
 /** A ranked entry: equal scores share a rank, and the next rank skips (1, 2, 2, 4). */

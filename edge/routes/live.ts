@@ -1,11 +1,11 @@
 import { Hono } from 'hono'
-import { ApiError, validationError } from '../../shared/errors'
-import { verifyRequest } from '../../shared/internal/signature'
 import { TilesSchema } from '../../shared/live'
 import { closeCodes } from '../../shared/protocol'
 import type { AppEnv } from '../env'
 import { rateLimit } from '../middleware/ratelimit'
 import { offeredProtocols, refuseSocket, socketAuth } from '../middleware/socket-auth'
+import { requireSignature } from '../signed'
+import { readJson } from '../validate'
 
 /** The one live dashboard channel (per deployment: admins see global figures). */
 const CHANNEL = 'dashboard'
@@ -32,22 +32,8 @@ liveRoutes.get('/v1/dashboard/live', socketAuth(), rateLimit(), async (c) => {
 })
 
 liveRoutes.post('/internal/live/tiles', async (c) => {
-  const url = new URL(c.req.url)
-  const body = new Uint8Array(await c.req.arrayBuffer())
-  const verdict = await verifyRequest(
-    [c.var.config.EDGE_SIGNING_SECRET],
-    { method: 'POST', pathWithQuery: url.pathname, headers: c.req.raw.headers, body },
-    { windowMs: 30_000 },
-  )
-  if (!verdict.ok) throw new ApiError('unauthorized', `Signature required: ${verdict.reason}`)
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder().decode(body))
-  } catch {
-    throw new ApiError('bad_request', 'The body is not valid JSON')
-  }
-  const parsed = TilesSchema.safeParse(value)
-  if (!parsed.success) throw validationError(parsed.error.issues, 'unprocessable')
-  await c.env.LIVE.getByName(CHANNEL).update(parsed.data)
+  await requireSignature(c, [c.var.config.EDGE_SIGNING_SECRET], 'Signature required')
+  const tiles = await readJson(c, TilesSchema)
+  await c.env.LIVE.getByName(CHANNEL).update(tiles)
   return c.body(null, 204)
 })

@@ -1,39 +1,19 @@
 import { Hono } from 'hono'
 import { type Ranking, routes, type UserStats } from '../../shared/api'
 import { cacheKeys, cacheScopes } from '../../shared/cache-keys'
-import { namesOf, roomsJoined, userExists } from '../../shared/dashboard-queries'
-import { type RankingKind, type RankingPeriod, rankingKey, rankRun } from '../../shared/rankings'
+import { namedRanks, roomsJoined, userExists } from '../../shared/dashboard-queries'
+import {
+  type RankingKind,
+  type RankingPeriod,
+  rankingKey,
+  scoredPairs,
+} from '../../shared/rankings'
 import { cachedRead } from '../cache'
 import { clients } from '../clients'
 import type { AppEnv } from '../env'
 import { requireAuth } from '../middleware/auth'
 import { rateLimit } from '../middleware/ratelimit'
 import { parse } from '../validate'
-
-/** Upstash's flat [member, score, member, score…] as entries. */
-function pairs(flat: unknown[]): Array<{ id: string; messages: number }> {
-  const out: Array<{ id: string; messages: number }> = []
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    out.push({ id: String(flat[i]), messages: Number(flat[i + 1]) })
-  }
-  return out
-}
-
-/** A run of the sorted set from `start`, ranked, with names. */
-async function ranked(
-  config: AppEnv['Variables']['config'],
-  kind: RankingKind,
-  run: Array<{ id: string; messages: number }>,
-  start: number,
-  firstRank?: number,
-) {
-  const names = await namesOf(
-    clients(config).readDb,
-    kind,
-    run.map((e) => e.id),
-  )
-  return rankRun(run, start, firstRank).map((e) => ({ ...e, name: names.get(e.id) ?? '' }))
-}
 
 /**
  * A ranking as served: the top `limit`, or (around `me`) the caller's place with `limit`
@@ -49,20 +29,20 @@ async function loadRanking(
   const redis = clients(config).redis
   const key = rankingKey(kind, period, Date.now())
   if (!me) {
-    const top = pairs(await redis.zrange(key, 0, limit - 1, { rev: true, withScores: true }))
-    return { kind, period, entries: await ranked(config, kind, top, 0) }
+    const top = scoredPairs(await redis.zrange(key, 0, limit - 1, { rev: true, withScores: true }))
+    return { kind, period, entries: await namedRanks(clients(config).readDb, kind, top, 0) }
   }
   const [place, score] = await redis.pipeline().zrevrank(key, me).zscore(key, me).exec()
   if (place === null || score === null) {
     return { kind, period, entries: [], me: { rank: null, messages: 0 } }
   }
   const start = Math.max(0, Number(place) - limit)
-  const run = pairs(
+  const run = scoredPairs(
     await redis.zrange(key, start, Number(place) + limit, { rev: true, withScores: true }),
   )
   const first = run[0]!
   const firstRank = 1 + (await redis.zcount(key, `(${first.messages}`, '+inf'))
-  const entries = await ranked(config, kind, run, start, firstRank)
+  const entries = await namedRanks(clients(config).readDb, kind, run, start, firstRank)
   const mine = entries.find((e) => e.id === me)!
   return { kind, period, entries, me: { rank: mine.rank, messages: mine.messages } }
 }

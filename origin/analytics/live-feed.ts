@@ -1,13 +1,14 @@
 import type { Redis } from 'ioredis'
 import { cacheKeys } from '../../shared/cache-keys'
-import { namesOf } from '../../shared/dashboard-queries'
+import { namedRanks } from '../../shared/dashboard-queries'
 import { TILE_INTERVAL_MS, type Tiles } from '../../shared/live'
 import type { StoredMessage } from '../../shared/message'
-import { rankingKey, rankRun } from '../../shared/rankings'
+import { rankingKey, scoredPairs } from '../../shared/rankings'
 import { relaySignalsKey } from '../../shared/room-signals'
 import type { Database } from '../db'
 import { postToEdge } from '../edge-client'
 import type { Logger } from '../logger'
+import { replies } from '../redis-replies'
 
 const BUCKET_MS = 10_000
 const HOUR_MS = 3_600_000
@@ -52,20 +53,12 @@ export function liveFeed(deps: {
       pipeline.incrby(cacheKeys.liveHour(hour), n).expire(cacheKeys.liveHour(hour), 2 * 3_600)
     }
     for (const [roomId, at] of rooms) pipeline.zadd(cacheKeys.liveRooms, 'GT', at, roomId)
-    await pipeline.exec()
+    await replies(pipeline)
   }
 
   async function top(kind: 'rooms' | 'users', now: number) {
     const flat = await redis.zrange(rankingKey(kind, 'day', now), 0, TOP - 1, 'REV', 'WITHSCORES')
-    const run = []
-    for (let i = 0; i < flat.length; i += 2)
-      run.push({ id: flat[i]!, messages: Number(flat[i + 1]) })
-    const names = await namesOf(
-      db,
-      kind,
-      run.map((e) => e.id),
-    )
-    return rankRun(run, 0).map((e) => ({ ...e, name: names.get(e.id) ?? '' }))
+    return namedRanks(db, kind, scoredPairs(flat), 0)
   }
 
   async function tiles(now = Date.now()): Promise<Tiles> {
@@ -74,17 +67,15 @@ export function liveFeed(deps: {
     const minute = Array.from({ length: 6 }, (_, i) =>
       cacheKeys.liveMessages(bucket - i * BUCKET_MS),
     )
-    const [counts, current, , active, relays] = (await redis
-      .pipeline()
-      .mget(...minute)
-      .get(cacheKeys.liveHour(hour))
-      .zremrangebyscore(cacheKeys.liveRooms, '-inf', now - ACTIVE_MS)
-      .zcount(cacheKeys.liveRooms, now - ACTIVE_MS, '+inf')
-      .hgetall(relaySignalsKey)
-      .exec())!.map(([err, value]) => {
-      if (err) throw err
-      return value
-    })
+    const [counts, current, , active, relays] = await replies(
+      redis
+        .pipeline()
+        .mget(...minute)
+        .get(cacheKeys.liveHour(hour))
+        .zremrangebyscore(cacheKeys.liveRooms, '-inf', now - ACTIVE_MS)
+        .zcount(cacheKeys.liveRooms, now - ACTIVE_MS, '+inf')
+        .hgetall(relaySignalsKey),
+    )
     const sockets = Object.entries(relays as Record<string, string>)
       .filter(([field]) => field.endsWith(':sockets'))
       .reduce((n, [, v]) => n + Number(v), 0)

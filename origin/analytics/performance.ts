@@ -3,6 +3,7 @@ import { routePath } from 'hono/route'
 import type { Redis } from 'ioredis'
 import { cacheKeys } from '../../shared/cache-keys'
 import type { OriginEnv } from '../env'
+import { replies } from '../redis-replies'
 
 /** Upper bounds of the latency buckets, ms (beyond the last: slower). */
 export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
@@ -101,13 +102,10 @@ export async function readPerformance(
   const pipeline = redis.pipeline()
   for (let i = 0; i < minutes; i++) pipeline.hgetall(cacheKeys.performance(last - i * MINUTE_MS))
   const sums = new Map<string, { n: number; c4: number; c5: number; buckets: number[] }>()
-  for (const [err, hash] of (await pipeline.exec()) ?? []) {
-    if (err) throw err
+  for (const hash of await replies(pipeline)) {
     for (const [field, value] of Object.entries(hash as Record<string, string>)) {
-      const [route, part] = [
-        field.slice(0, field.lastIndexOf('|')),
-        field.slice(field.lastIndexOf('|') + 1),
-      ]
+      const cut = field.lastIndexOf('|')
+      const [route, part] = [field.slice(0, cut), field.slice(cut + 1)]
       const sum = sums.get(route) ?? {
         n: 0,
         c4: 0,

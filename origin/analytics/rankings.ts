@@ -4,13 +4,14 @@ import type { StoredMessage } from '../../shared/message'
 import {
   type RankingKind,
   type RankingPeriod,
-  rankingBucket,
   rankingKeepSeconds,
   rankingKey,
+  rankingPeriodStart,
   rankingPeriods,
 } from '../../shared/rankings'
 import { roomHourAuthors, roomHourStats, rooms } from '../../shared/schema'
 import type { Database } from '../db'
+import { replies } from '../redis-replies'
 
 type Db = Database['primary']
 
@@ -56,16 +57,7 @@ export async function addToRankings(
     const keep = rankingKeepSeconds[period]
     if (keep) pipeline.expire(key, keep)
   }
-  const replies = (await pipeline.exec()) ?? []
-  const failed = replies.find(([err]) => err)
-  if (failed) throw failed[0]
-}
-
-/** Where a period starts (its first hour in the rollups); null: all time. */
-function periodStart(period: RankingPeriod, now: number): Date | null {
-  if (period === 'all') return null
-  const name = rankingBucket(period, now)
-  return new Date(`${name.replace(/^w/, '')}T00:00:00Z`)
+  await replies(pipeline)
 }
 
 /** One ranking recounted from the rollups: member → messages. */
@@ -100,7 +92,8 @@ export async function rebuildRankings(db: Db, redis: Redis, now = Date.now()) {
   const counts: Record<string, number> = {}
   for (const kind of ['rooms', 'users'] as const) {
     for (const period of rankingPeriods) {
-      const members = await recount(db, kind, periodStart(period, now))
+      const start = rankingPeriodStart(period, now)
+      const members = await recount(db, kind, start === null ? null : new Date(start))
       const key = rankingKey(kind, period, now)
       const building = `${key}:rebuild`
       const pipeline = redis.pipeline().del(building)
@@ -111,7 +104,7 @@ export async function rebuildRankings(db: Db, redis: Redis, now = Date.now()) {
       else pipeline.del(key)
       const keep = rankingKeepSeconds[period]
       if (keep && members.length) pipeline.expire(key, keep)
-      await pipeline.exec()
+      await replies(pipeline)
       counts[`${kind}:${period}`] = members.length
     }
   }

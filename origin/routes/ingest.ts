@@ -67,17 +67,22 @@ export function ingestRoutes({
    */
   const afterStore = async (log: OriginEnv['Variables']['log'], report: StoreReport) => {
     if (!report.stored.length) return
-    try {
-      await addToRankings(db, redis, report.stored)
-      await live.record(report.stored)
-      live.changed()
-    } catch (err) {
+    // Independent: one failing does not keep the other from being counted.
+    const [ranked, counted] = await Promise.allSettled([
+      addToRankings(db, redis, report.stored),
+      live.record(report.stored),
+    ])
+    const messages = report.stored.length
+    if (ranked.status === 'rejected') {
       rankingFailures.inc()
       log.warn(
-        { err: (err as Error).message, messages: report.stored.length },
+        { err: (ranked.reason as Error).message, messages },
         'rankings not updated (npm run rankings:rebuild recounts them)',
       )
     }
+    if (counted.status === 'rejected') {
+      log.warn({ err: (counted.reason as Error).message, messages }, 'live dashboard not counted')
+    } else live.changed()
   }
   app.post('/internal/ingest', async (c) => {
     const parsed = RelayIngestBody.safeParse(await c.req.json().catch(() => null))
