@@ -5,8 +5,16 @@ import WebSocket from 'ws'
 import { buildWorker, startMiniflareEdge } from '../dev/edge'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
+import { startStandaloneFloor } from './hibernating/standalone'
 import { answerMark } from './marks'
-import { benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
+import {
+  type BenchEdge,
+  benchEdge,
+  benchRoom,
+  benchUser,
+  roomSocketUrl,
+  startRoomStack,
+} from './rooms'
 import { quantile, workerdRss } from './workerd'
 
 const total = Number(process.env.BENCH_FILL_SOCKETS ?? 10_000)
@@ -14,6 +22,15 @@ const opening = 200
 /** How long sockets sit idle before the second memory reading (hibernation needs ~10 s). */
 const idleSeconds = Number(process.env.BENCH_FILL_IDLE_SECONDS ?? 20)
 const root = fileURLToPath(new URL('..', import.meta.url))
+/** Whether the bench's clients offer permessage-deflate, as every browser does (`0`: they do not). */
+const offerDeflate = process.env.BENCH_FILL_DEFLATE !== '0'
+const clientOptions = { perMessageDeflate: offerDeflate }
+/**
+ * The self-hosted tier by default: under Miniflare every socket also crosses its entry and
+ * asset-router Workers (~70 KB a socket, measured), which neither Cloudflare nor the
+ * self-hosted edge puts in front of a room.
+ */
+const edge = benchEdge('workerd')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface FillResult {
@@ -36,15 +53,20 @@ export interface FillResult {
  * them on the hibernation API and does nothing else; workerd's resident memory per
  * socket after the same idle wait.
  */
-async function minimalFloor(): Promise<{ perSocketKb: number; fillSeconds: number }> {
+async function minimalFloor(
+  edge: BenchEdge,
+): Promise<{ perSocketKb: number; fillSeconds: number }> {
   const outdir = join(root, '.dev', 'hibernating-build')
   const config = join(root, 'bench', 'hibernating', 'wrangler.toml')
   await buildWorker(config, outdir)
-  const floor = await startMiniflareEdge({
-    vars: {},
-    scriptPath: join(outdir, 'worker.js'),
-    configPath: config,
-  })
+  const floor =
+    edge === 'workerd'
+      ? await startStandaloneFloor(join(outdir, 'worker.js'), config)
+      : await startMiniflareEdge({
+          vars: {},
+          scriptPath: join(outdir, 'worker.js'),
+          configPath: config,
+        })
   const sockets: WebSocket[] = []
   try {
     const before = workerdRss()
@@ -54,7 +76,7 @@ async function minimalFloor(): Promise<{ perSocketKb: number; fillSeconds: numbe
     const openOne = async (): Promise<void> => {
       if (next++ >= total) return
       await new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(url)
+        const ws = new WebSocket(url, clientOptions)
         ws.once('message', () => resolve())
         ws.once('error', reject)
         sockets.push(ws)
@@ -72,7 +94,7 @@ async function minimalFloor(): Promise<{ perSocketKb: number; fillSeconds: numbe
     return { perSocketKb, fillSeconds }
   } finally {
     for (const ws of sockets) ws.terminate()
-    await floor.close()
+    await ('close' in floor ? floor.close() : floor.stop())
   }
 }
 
@@ -83,7 +105,7 @@ async function minimalFloor(): Promise<{ perSocketKb: number; fillSeconds: numbe
  * memory before and after (per socket, after a few idle seconds).
  */
 export async function benchFill(): Promise<FillResult> {
-  const stack = await startRoomStack()
+  const stack = await startRoomStack({}, edge)
   let stopped = false
   const sockets: WebSocket[] = []
   try {
@@ -110,7 +132,11 @@ export async function benchFill(): Promise<FillResult> {
       const i = next++
       if (i >= total) return
       await new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(url, [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${tokens[i]}`])
+        const ws = new WebSocket(
+          url,
+          [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${tokens[i]}`],
+          clientOptions,
+        )
         received[i] = []
         ws.on('message', (data) => {
           const text = String(data)
@@ -163,7 +189,7 @@ export async function benchFill(): Promise<FillResult> {
         sockets.length = 0
         stopped = true
         await stack.stop()
-        const floor = await minimalFloor()
+        const floor = await minimalFloor(edge)
         return { minimalPerSocketKb: floor.perSocketKb, minimalFillSeconds: floor.fillSeconds }
       })()),
     }

@@ -13,10 +13,24 @@ export const benchRedisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
 let ipCounter = Math.floor(Math.random() * 60_000)
 const ip = () => `10.99.${(++ipCounter >> 8) & 255}.${ipCounter & 255}`
 
-export async function startRoomStack(edgeVars: Record<string, string> = {}): Promise<Stack> {
+/** Which runtime holds the edge: BENCH_EDGE=workerd|miniflare, else the bench's own choice. */
+export type BenchEdge = 'workerd' | 'miniflare'
+export const benchEdge = (fallback: BenchEdge): BenchEdge =>
+  process.env.BENCH_EDGE === 'workerd' || process.env.BENCH_EDGE === 'miniflare'
+    ? process.env.BENCH_EDGE
+    : fallback
+
+/**
+ * `edge`: Miniflare (workerd behind Miniflare's entry and asset-router Workers, as `npm run
+ * dev` runs it) or standalone workerd (the self-hosted tier: the socket goes to the edge).
+ */
+export async function startRoomStack(
+  edgeVars: Record<string, string> = {},
+  edge: BenchEdge = benchEdge('miniflare'),
+): Promise<Stack> {
   await resetDatabase(benchDatabaseUrl)
   return startStack({
-    edge: 'miniflare',
+    edge,
     databaseUrl: benchDatabaseUrl,
     redisUrl: benchRedisUrl,
     originWorkers: 2,

@@ -1,12 +1,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { unstable_getMiniflareWorkerOptions } from 'wrangler'
 import { buildEdge } from './edge'
 import { type ManagedProcess, spawnManaged } from './processes'
 import { buildWeb } from './web'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const workerdBin = join(root, 'node_modules', 'workerd', 'bin', 'workerd')
+
+/** The edge's compatibility date and flags, from wrangler.toml: one source for every tier. */
+const edgeCompatibility = (() => {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'))
+  return {
+    date: workerOptions.compatibilityDate ?? '2026-04-20',
+    flags: workerOptions.compatibilityFlags ?? [],
+  }
+})()
 
 /** A string as a Cap'n Proto text literal. */
 const text = (s: string) => JSON.stringify(s)
@@ -50,7 +60,8 @@ const config :Workerd.Config = (
 
 const edge :Workerd.Worker = (
   modules = [(name = "index.js", esModule = embed ${text(options.bundle)})],
-  compatibilityDate = "2026-04-20",
+  compatibilityDate = ${text(edgeCompatibility.date)},
+  compatibilityFlags = [${edgeCompatibility.flags.map(text).join(', ')}],
   bindings = [
     ${bindings.join(',\n    ')},
   ],

@@ -8,7 +8,7 @@ import { roomStats } from '../../dev/room-stats'
 import type { Stack } from '../../dev/stack'
 import { messageCount, select } from '../support/db'
 import { databaseUrl } from '../support/env'
-import { createRoom, join as joinRoom, registerUser, until } from '../support/rooms'
+import { createRoom, join as joinRoom, rawSocket, registerUser, until } from '../support/rooms'
 import { startTestStack } from '../support/stack'
 
 // The self-hosted edge (no Cloudflare account): the same bundle and Room class under
@@ -39,6 +39,13 @@ describe('the edge under standalone workerd', () => {
     expect(await page.text()).toContain('<html')
     expect((await fetch(`${stack.urls.edge}/app.js`)).status).toBe(200)
     expect((await fetch(`${stack.urls.edge}/no-such-file.js`)).status).toBe(404)
+  })
+
+  it('answers a socket offering permessage-deflate without it (no zlib state per socket)', async () => {
+    const ada = await registerUser(stack, 'Ada')
+    const raw = await rawSocket(stack, await createRoom(stack, ada), ada.token)
+    expect(raw.ws.extensions).toBe('')
+    raw.ws.close()
   })
 
   it('keeps acked messages across a workerd restart while the origin is down; all reach MySQL', async () => {
