@@ -31,9 +31,12 @@ async function emailOf(c: Context): Promise<string | null> {
  * `withRead`: the check rides in the request's round trip, which the handler's cached
  * read sends, so a HIT is one round trip; nothing is served or loaded before the verdict.
  * If the handler answers without reading (bad input), the check runs on its own after.
+ *
+ * `inIsolate`: the same rules, counted in this isolate only, with no round trip (a room
+ * socket's connect: see socketRateLimit).
  */
 export function rateLimit(
-  options: { auth?: boolean; withRead?: boolean } = {},
+  options: { auth?: boolean; withRead?: boolean; inIsolate?: boolean } = {},
 ): MiddlewareHandler<LimitEnv> {
   return async (c, next) => {
     const config = c.var.config
@@ -45,6 +48,12 @@ export function rateLimit(
     }
     const { redis } = clients(config)
     const check = new LimitCheck(redis, rulesFor(config, facts, !!options.auth), c.var.requestId)
+    if (options.inIsolate) {
+      const headers = check.settleInIsolate()
+      await next()
+      for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
+      return
+    }
     const trip = roundTripOf(c, redis, breakers(config).redis)
     trip.ride(check)
     // On its own: a 429 goes on, a Redis failure has already failed open inside the check.

@@ -21,6 +21,10 @@ function scriptCall(rule: Rule, now: number): { keys: string[]; args: number[] }
   return { keys: windowKeys(bucket, now, windowMs), args: [rule.limit, now, windowMs] }
 }
 
+/** A rule's verdict from this isolate's counts (the fail-open limiter's buckets). */
+const localVerdictOf = (rule: Rule, now: number) =>
+  localVerdict(`${rule.name}:${rule.identifier}`, rule.limit, rule.windowSeconds * 1000, now)
+
 /**
  * One request's rate-limit check: its rules, counted in Redis by the sliding-window
  * script, one EVALSHA per rule. A `Rider` of the request's round trip: its commands go
@@ -53,6 +57,16 @@ export class LimitCheck implements Rider {
     this.verdicts = replies ? await this.verdictsOf(replies) : this.failOpen(err)
     countSignal(this.verdicts.every((v) => v.success) ? 'rate_limit:allowed' : 'rate_limit:refused')
     this.enforce()
+  }
+
+  /**
+   * The verdicts from this isolate's own counts, no round trip; throws 429 as `enforce`.
+   * Returns the RateLimit-* headers for the response.
+   */
+  settleInIsolate(): Record<string, string> {
+    this.verdicts = this.rules.map((rule) => localVerdictOf(rule, this.now))
+    countSignal(this.verdicts.every((v) => v.success) ? 'rate_limit:allowed' : 'rate_limit:refused')
+    return this.enforce()
   }
 
   private async verdictsOf(replies: Reply[]): Promise<Verdict[]> {
@@ -90,9 +104,7 @@ export class LimitCheck implements Rider {
       })
     }
     rateLimitStats.lastFailOpenAt = now
-    return this.rules.map((rule) =>
-      localVerdict(`${rule.name}:${rule.identifier}`, rule.limit, rule.windowSeconds * 1000, now),
-    )
+    return this.rules.map((rule) => localVerdictOf(rule, now))
   }
 
   /** RateLimit-* headers of the tightest bucket; throws 429 when any bucket refused. */

@@ -24,7 +24,15 @@ async function displayName(c: Context<AppEnv>): Promise<string> {
   return profile?.displayName ?? 'someone'
 }
 
-roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit(), async (c) => {
+/**
+ * A room socket's connect is limited by the same rules, counted in the isolate (no Upstash
+ * round trip): workerd keeps a proxied socket's upgrade request alive as long as the
+ * socket, and with it what its subrequests held — ~17 KB a socket, and ~30 % of a
+ * connect's time (docs/BENCHMARKS.md). What a connect can make a room hold is bounded in
+ * the room itself (ROOM_MAX_SOCKETS_PER_USER, flood limits); every HTTP route keeps the
+ * shared count.
+ */
+roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit({ inIsolate: true }), async (c) => {
   const { id } = parse(routes.roomSocket.request.params, c.req.param())
   const { lastSeq } = parse(routes.roomSocket.request.query, c.req.query())
   const protocols = offeredProtocols(c)

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { type MiniflareEdge, startMiniflareEdge } from '../../dev/edge'
 import type { Stack } from '../../dev/stack'
+import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../../shared/protocol'
 import { apiClient, awayFromWindowEdge, freshEmail, freshIp } from '../support/api'
 import { startTestStack } from '../support/stack'
 
@@ -155,6 +157,41 @@ describe('rate limits', () => {
       expect(statuses).toEqual([200, 200, 200, 429])
       expect((await api('/v1/profiles?limit=1')).headers.get('ratelimit-limit')).toBe('100')
     } finally {
+      await tight.close()
+    }
+  })
+
+  it("counts a room socket's connects in the isolate: the route's limit holds, with no Upstash round trip", async () => {
+    await awayFromWindowEdge()
+    const tight = await startMiniflareEdge({
+      vars: { ...stack.edgeVars, RATE_LIMIT_ROUTES: JSON.stringify({ 'GET /v1/rooms/:id/ws': 3 }) },
+    })
+    const sockets: WebSocket[] = []
+    try {
+      const api = apiClient(tight.url, { ip: freshIp() })
+      const reg = await api('/v1/auth/register', {
+        method: 'POST',
+        json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Sockets' },
+      })
+      const token = reg.body.tokens.accessToken as string
+      const room = await api('/v1/rooms', { method: 'POST', token, json: { name: 'limited' } })
+      const url = `${tight.url.replace('http', 'ws')}/v1/rooms/${room.body.id}/ws`
+      // 101 when the room's welcome arrives, else the HTTP status of the refused upgrade.
+      const connect = () =>
+        new Promise<number>((resolve, reject) => {
+          const ws = new WebSocket(url, [PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`])
+          sockets.push(ws)
+          ws.on('message', (data) => String(data).includes('"welcome"') && resolve(101))
+          ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+          ws.on('error', reject)
+        })
+      const before = stack.standIns.upstash.requests
+      const statuses = []
+      for (let i = 0; i < 4; i++) statuses.push(await connect())
+      expect(statuses).toEqual([101, 101, 101, 429])
+      expect(stack.standIns.upstash.requests - before).toBe(0)
+    } finally {
+      for (const ws of sockets) ws.terminate()
       await tight.close()
     }
   })
