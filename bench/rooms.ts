@@ -47,6 +47,8 @@ export async function startRoomStack(
       ROOM_USER_SENDS_BURST: '100000',
       // The fan-out harness holds its 1,000 subscriber sockets as one listening user.
       ROOM_MAX_SOCKETS_PER_USER: '100000',
+      // BENCH_EDGE_VARS='{"ROOM_SHIP_BATCH":"2000"}': try an edge setting in any room bench.
+      ...JSON.parse(process.env.BENCH_EDGE_VARS ?? '{}'),
       ...edgeVars,
     },
   })
