@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import WebSocket from 'ws'
 import { resetDatabase } from '../dev/database'
 import { type Stack, startStack } from '../dev/stack'
@@ -29,8 +32,13 @@ export async function startRoomStack(
   edge: BenchEdge = benchEdge('miniflare'),
 ): Promise<Stack> {
   await resetDatabase(benchDatabaseUrl)
-  return startStack({
+  // Standalone workerd keeps Durable Objects on disk: each run its own, so no relay starts
+  // with an earlier run's messages (their rooms are gone with the reset database).
+  const persistTo =
+    edge === 'workerd' ? mkdtempSync(join(tmpdir(), 'plaza-bench-edge-')) : undefined
+  const stack = await startStack({
     edge,
+    edgePersistTo: persistTo,
     databaseUrl: benchDatabaseUrl,
     redisUrl: benchRedisUrl,
     originWorkers: 2,
@@ -50,6 +58,14 @@ export async function startRoomStack(
       // BENCH_EDGE_VARS='{"ROOM_SHIP_BATCH":"2000"}': try an edge setting in any room bench.
       ...JSON.parse(process.env.BENCH_EDGE_VARS ?? '{}'),
       ...edgeVars,
+    },
+  })
+  if (!persistTo) return stack
+  const stop = stack.stop.bind(stack)
+  return Object.assign(stack, {
+    stop: async () => {
+      await stop()
+      rmSync(persistTo, { recursive: true, force: true })
     },
   })
 }

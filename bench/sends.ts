@@ -16,7 +16,7 @@ export interface SendRow {
 }
 
 /** WebSocket sends, `inFlight` unacked per socket, for `seconds`: acked/s and refusals. */
-async function socketSends(
+export async function socketSends(
   sockets: WebSocket[],
   inFlight: number,
 ): Promise<{ acked: number; refused: number; codes: Map<string, number>; latencies: number[] }> {

@@ -54,7 +54,7 @@ function respond(c: Context<AppEnv>, status: CacheStatus, etag: string, text: st
 
 /** Reads the scope's generation and the entry in the request's one round trip; null: Redis failed. */
 async function lookup(c: Context<AppEnv>, genKey: string, key: string | null) {
-  const trip = roundTripOf(c, clients(c.var.config).redis, breakers(c.var.config).redis)
+  const trip = roundTripOf(c, clients(c.get('config')).redis, breakers(c.get('config')).redis)
   try {
     const replies = await trip.exec((p) => (key ? p.get(genKey).get(key) : p))
     if (!key) return { gen: 0, entry: null }
@@ -66,7 +66,7 @@ async function lookup(c: Context<AppEnv>, genKey: string, key: string | null) {
     // While the circuit is open every request lands here: its opening was logged once.
     if (!isOpenCircuit(err)) {
       log('warn', 'cache unreachable; serving a local copy or reading the database', {
-        reqId: c.var.requestId,
+        reqId: c.get('requestId'),
         ...errorFields(err),
       })
     }
@@ -95,7 +95,7 @@ export async function cachedRead<T>(
   const current = entry && entry.gen === gen && typeof entry.text === 'string' ? entry : null
   // A shared entry is authorized per request; parsed only when there is a rule to apply.
   const authorize = async (text: string) => options.authorize?.(JSON.parse(text) as T)
-  const copies = localCopies(c.var.config)
+  const copies = localCopies(c.get('config'))
   if (current && Date.now() - current.storedAt < options.ttlSeconds * 1000) {
     await authorize(current.text)
     if (options.key) copies.confirm(options.key, current)
@@ -115,7 +115,7 @@ export async function cachedRead<T>(
       throw err instanceof ApiError ? err : databaseUnreachable()
     // stale-if-error: only an entry of the current generation, so never one a write has replaced.
     log('warn', 'database unreachable; serving a stale entry', {
-      reqId: c.var.requestId,
+      reqId: c.get('requestId'),
       ...errorFields(err),
     })
     await authorize(current.text)
@@ -129,11 +129,11 @@ export async function cachedRead<T>(
   if (!store || !options.key) return respond(c, 'BYPASS', etag, text)
   const stored: Entry = { gen, storedAt: Date.now(), etag, text }
   copies.confirm(options.key, stored)
-  const ttl = options.ttlSeconds + c.var.config.CACHE_STALE_SECONDS
-  const fill = breakers(c.var.config)
-    .redis.execute(() => clients(c.var.config).redis.set(options.key!, stored, { ex: ttl }))
+  const ttl = options.ttlSeconds + c.get('config').CACHE_STALE_SECONDS
+  const fill = breakers(c.get('config'))
+    .redis.execute(() => clients(c.get('config')).redis.set(options.key!, stored, { ex: ttl }))
     .catch((err: unknown) =>
-      log('warn', 'cache fill failed', { reqId: c.var.requestId, ...errorFields(err) }),
+      log('warn', 'cache fill failed', { reqId: c.get('requestId'), ...errorFields(err) }),
     )
   c.executionCtx.waitUntil(fill)
   return respond(c, 'MISS', etag, text)

@@ -78,7 +78,7 @@ function report(config: EdgeConfig): Promise<Report> {
  */
 export function health(): Handler<{ Variables: ConfigVariables }> {
   return async (c) => {
-    const config = c.var.config
+    const config = c.get('config')
     const { up, parts } = await report(config)
     c.header('Cache-Control', 'no-store')
     const status = up ? 'ok' : 'degraded'

@@ -35,7 +35,7 @@ app.use(edgeConfig())
 app.use(
   cors({
     origin: (origin, c) => {
-      const allowed = (c.var as AppEnv['Variables']).config.CORS_ORIGINS
+      const allowed = (c.get('config') as AppEnv['Variables']['config']).CORS_ORIGINS
       return allowed.includes('*') || allowed.includes(origin) ? origin : null
     },
     allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
@@ -54,7 +54,7 @@ app.use(
   }),
 )
 app.use(async (c, next) => {
-  const limit = c.var.config.BODY_LIMIT_BYTES
+  const limit = c.get('config').BODY_LIMIT_BYTES
   return bodyLimit({
     maxSize: limit,
     onError: () => {
@@ -80,7 +80,7 @@ app.use(async (c, next) => {
 app.get('/health', rateLimit(), health())
 app.get('/.well-known/jwks.json', (c) => {
   c.header('Cache-Control', 'public, max-age=300')
-  return c.json(c.var.config.JWT_JWKS)
+  return c.json(c.get('config').JWT_JWKS)
 })
 app.get('/openapi.json', openapiDocument())
 app.get('/docs', apiDocs())

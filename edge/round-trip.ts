@@ -71,13 +71,13 @@ export class RoundTrip {
 /** The request's round trip, begun by whoever needs it first. */
 export function roundTripOf(
   c: {
-    var: RoundTripVariables
+    get(key: 'roundTrip'): RoundTrip | undefined
     set(key: 'roundTrip', value: RoundTrip): void
   },
   redis: Redis,
   guard: Guard,
 ): RoundTrip {
-  let trip = c.var.roundTrip
+  let trip = c.get('roundTrip')
   if (!trip) {
     trip = new RoundTrip(redis, guard)
     c.set('roundTrip', trip)

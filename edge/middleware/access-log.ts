@@ -22,7 +22,7 @@ export function accessLog(): MiddlewareHandler<{ Variables: RequestIdVariables }
       ms: Date.now() - started,
       cache: c.res.headers.get('x-cache') ?? undefined,
     }
-    log('info', 'request', { reqId: c.var.requestId, ...facts })
+    log('info', 'request', { reqId: c.get('requestId'), ...facts })
     recordRequest((c.env as { ANALYTICS?: unknown } | undefined)?.ANALYTICS, facts)
   }
 }

@@ -81,7 +81,7 @@ export function authenticate(): MiddlewareHandler<AuthEnv> {
     if (!header) return next()
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header)
     if (!match?.[1]) throw rejected('malformed Authorization header')
-    const { sub, exp, name, role } = await verifyAccessToken(c.var.config, match[1])
+    const { sub, exp, name, role } = await verifyAccessToken(c.get('config'), match[1])
     c.set('tokenExp', exp)
     c.set('userId', sub)
     c.set('userName', name)
@@ -93,7 +93,7 @@ export function authenticate(): MiddlewareHandler<AuthEnv> {
 /** For routes that need a signed-in user. */
 export function requireAuth(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (!c.var.userId) {
+    if (!c.get('userId')) {
       throw new ApiError(
         'unauthorized',
         'Sign in first: send Authorization: Bearer <access token>',
@@ -109,7 +109,7 @@ export function requireAuth(): MiddlewareHandler<AuthEnv> {
 /** For routes only admins may use (`npm run admin:grant`): 403 for anyone else. */
 export function requireAdmin(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (c.var.userRole !== 'admin') throw new ApiError('forbidden', 'Admins only')
+    if (c.get('userRole') !== 'admin') throw new ApiError('forbidden', 'Admins only')
     return next()
   }
 }

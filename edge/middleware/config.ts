@@ -7,7 +7,7 @@ import { log } from '../log'
 export type ConfigVariables = { config: EdgeConfig }
 
 /**
- * Validates the Worker's variables once per isolate and exposes them as `c.var.config`.
+ * Validates the Worker's variables once per isolate and exposes them as `c.get('config')`.
  * A Worker has no start-up hook, so a bad variable answers 500 naming it (and logs it)
  * instead of failing somewhere deeper.
  */

@@ -34,7 +34,7 @@ export function forwardToOrigin(
   options: { timeoutMs?: (config: ForwardEnv['Variables']['config']) => number } = {},
 ): Handler<ForwardEnv> {
   return async (c) => {
-    const config = c.var.config
+    const config = c.get('config')
     const timeoutMs = options.timeoutMs?.(config) ?? config.ORIGIN_TIMEOUT_MS
     const url = new URL(c.req.url)
     const pathWithQuery = url.pathname + url.search
@@ -44,13 +44,13 @@ export function forwardToOrigin(
       const value = c.req.header(name)
       if (value) headers.set(name, value)
     }
-    headers.set('x-request-id', c.var.requestId)
+    headers.set('x-request-id', c.get('requestId'))
     const clientIp = c.req.header('cf-connecting-ip')
     if (clientIp) headers.set('x-forwarded-for', clientIp)
     const signed = await signRequest(config.EDGE_SIGNING_SECRET, {
       method: c.req.method,
       pathWithQuery,
-      userId: c.var.userId ?? '',
+      userId: c.get('userId') ?? '',
       body,
     })
     for (const [name, value] of Object.entries(signed)) headers.set(name, value)
@@ -68,7 +68,7 @@ export function forwardToOrigin(
       )
     } catch (err) {
       log('warn', isOpenCircuit(err) ? 'origin circuit open' : 'origin unreachable', {
-        reqId: c.var.requestId,
+        reqId: c.get('requestId'),
         path: url.pathname,
         ...errorFields(err),
       })

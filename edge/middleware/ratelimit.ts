@@ -39,15 +39,15 @@ export function rateLimit(
   options: { auth?: boolean; withRead?: boolean; inIsolate?: boolean } = {},
 ): MiddlewareHandler<LimitEnv> {
   return async (c, next) => {
-    const config = c.var.config
+    const config = c.get('config')
     const facts = {
       ip: c.req.header('cf-connecting-ip') ?? 'unknown',
-      userId: c.var.userId,
+      userId: c.get('userId'),
       route: `${c.req.method} ${c.req.routePath}`,
       email: options.auth ? await emailOf(c) : null,
     }
     const { redis } = clients(config)
-    const check = new LimitCheck(redis, rulesFor(config, facts, !!options.auth), c.var.requestId)
+    const check = new LimitCheck(redis, rulesFor(config, facts, !!options.auth), c.get('requestId'))
     if (options.inIsolate) {
       const headers = check.settleInIsolate()
       await next()

@@ -44,12 +44,12 @@ export function socketAuth(): MiddlewareHandler<SocketEnv> {
     if (protocols.length && !protocols.includes(PROTOCOL)) {
       throw new ApiError('bad_request', `Unsupported subprotocol: offer ${PROTOCOL}`)
     }
-    if (!c.var.userId) {
+    if (!c.get('userId')) {
       const token = protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))
       if (!token) return refuseSocket(protocols, closeCodes.unauthorized, 'sign in first')
       try {
         const bearer = token.slice(TOKEN_PROTOCOL_PREFIX.length)
-        const { sub, exp, name, role } = await verifyAccessToken(c.var.config, bearer)
+        const { sub, exp, name, role } = await verifyAccessToken(c.get('config'), bearer)
         c.set('userId', sub)
         c.set('tokenExp', exp)
         c.set('userName', name)

@@ -21,8 +21,8 @@ const MAX_KNOWN_ROOMS = 10_000
 
 /** The room (null: none) and whether `userId` is a member (looked up for private rooms only). */
 export async function lookupAccess(c: Context<AppEnv>, roomId: string, userId: string) {
-  const db = clients(c.var.config).readDb
-  const found = await fromDatabase(c.var.requestId, () =>
+  const db = clients(c.get('config')).readDb
+  const found = await fromDatabase(c.get('requestId'), () =>
     roomAccess(db, roomId, userId, knownRooms.get(roomId)),
   )
   if (found.room && !knownRooms.has(roomId)) {
@@ -38,7 +38,7 @@ export async function lookupAccess(c: Context<AppEnv>, roomId: string, userId: s
  * ones. A private room is invisible to everyone else: the same 404, word for word, as a
  * room that does not exist, so no answer tells a stranger that it does.
  */
-export async function requireAccess(c: Context<AppEnv>, roomId: string, userId = c.var.userId) {
+export async function requireAccess(c: Context<AppEnv>, roomId: string, userId = c.get('userId')) {
   const found = await lookupAccess(c, roomId, userId)
   if (!found.room || (found.room.isPrivate && !found.member)) {
     throw new ApiError('not_found', 'No such room')

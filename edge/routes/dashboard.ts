@@ -25,7 +25,7 @@ dashboardReads.get(
   rateLimit({ withRead: true }),
   async (c) => {
     const { period } = parse(routes.dashboardMetrics.request.query, c.req.query())
-    const config = c.var.config
+    const config = c.get('config')
     return cachedRead(c, {
       scope: cacheScopes.dashboard,
       key: cacheKeys.dashboardMetrics(period),
@@ -44,10 +44,10 @@ dashboardReads.get(
     const { roomId, period } = parse(routes.roomMessageStats.request.query, c.req.query())
     // The room's rules first (a private room is 404 to non-members), then its owner or an admin.
     const { room } = await requireAccess(c, roomId)
-    if (c.var.userRole !== 'admin' && room!.ownerId !== c.var.userId) {
+    if (c.get('userRole') !== 'admin' && room!.ownerId !== c.get('userId')) {
       throw new ApiError('forbidden', "Only the room's owner or an admin sees its statistics")
     }
-    const config = c.var.config
+    const config = c.get('config')
     return cachedRead(c, {
       scope: cacheScopes.dashboard,
       key: cacheKeys.roomMessageStats(roomId, period),
@@ -65,7 +65,7 @@ dashboardReads.get(
   rateLimit({ withRead: true }),
   async (c) => {
     const { limit, cursor } = parse(routes.recentActivity.request.query, c.req.query())
-    const config = c.var.config
+    const config = c.get('config')
     return cachedRead(c, {
       scope: cacheScopes.dashboard,
       key: cacheKeys.recentActivity(limit, cursor ?? ''),

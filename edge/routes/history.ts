@@ -83,19 +83,19 @@ historyRoutes.get('/v1/rooms/:id/messages', rateLimit({ withRead: true }), async
   const { id } = parse(routes.listMessages.request.params, c.req.param())
   const q = parse(routes.listMessages.request.query, c.req.query())
   await requireAccess(c, id)
-  const { readDb } = clients(c.var.config)
+  const { readDb } = clients(c.get('config'))
   const bounded = q.before !== undefined || q.after !== undefined
   let room: RoomHistory | undefined
   return cachedRead<MessagePage>(c, {
     scope: cacheScopes.history(id),
     key: bounded ? cacheKeys.messagePage(id, q.before ?? '', q.after ?? '', q.limit) : null,
-    ttlSeconds: c.var.config.CACHE_TTL_HISTORY_SECONDS,
+    ttlSeconds: c.get('config').CACHE_TTL_HISTORY_SECONDS,
     notFound: 'No such room',
     storable: (page) => !!room && immutable(q, page, room),
     load: async () => {
       room = await roomObject(c, id).history(q)
       return assemble(room, q, async (before, limit) => {
-        const [rows, retention] = await fromDatabase(c.var.requestId, () =>
+        const [rows, retention] = await fromDatabase(c.get('requestId'), () =>
           Promise.all([
             listMessages(readDb, id, { after: q.after, before, limit }),
             roomRetentionOf(readDb, id),

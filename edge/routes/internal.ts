@@ -10,7 +10,7 @@ export const internalRoutes = new Hono<AppEnv>()
 
 /** A room's own bookkeeping: seq, outbox, window, sockets, wakes. */
 internalRoutes.get('/internal/rooms/:id/stats', async (c) => {
-  await requireSignature(c, [c.var.config.EDGE_SIGNING_SECRET], 'Signature required')
+  await requireSignature(c, [c.get('config').EDGE_SIGNING_SECRET], 'Signature required')
   const { id } = parse(routes.getRoom.request.params, c.req.param())
   return c.json(await roomObject(c, id).stats())
 })

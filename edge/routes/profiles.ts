@@ -13,7 +13,7 @@ export const profileReads = new Hono<AppEnv>()
 
 profileReads.get('/v1/profiles', rateLimit({ withRead: true }), async (c) => {
   const query = parse(routes.listProfiles.request.query, c.req.query())
-  const config = c.var.config
+  const config = c.get('config')
   return cachedRead(c, {
     scope: cacheScopes.profileList,
     key: cacheKeys.profileList(query.cursor ?? '', query.limit),
@@ -31,7 +31,7 @@ profileReads.get('/v1/profiles', rateLimit({ withRead: true }), async (c) => {
 
 profileReads.get('/v1/profiles/:id', rateLimit({ withRead: true }), async (c) => {
   const { id } = parse(routes.getProfile.request.params, c.req.param())
-  const config = c.var.config
+  const config = c.get('config')
   return cachedRead(c, {
     scope: cacheScopes.profile(id),
     key: cacheKeys.profile(id),

@@ -14,7 +14,7 @@ import { parse, readJson } from '../validate'
 export const publishRoutes = new Hono<AppEnv>()
 
 publishRoutes.post('/v1/rooms/:id/publish', async (c) => {
-  const config = c.var.config
+  const config = c.get('config')
   // A replay inside the signature's window is harmless: same key, same ack.
   await requireSignature(
     c,

@@ -62,8 +62,8 @@ for (const kind of ['rooms', 'users'] as const) {
       limit: number
       around?: 'me'
     }
-    const me = query.around === 'me' ? c.var.userId : undefined
-    const config = c.var.config
+    const me = query.around === 'me' ? c.get('userId') : undefined
+    const config = c.get('config')
     return cachedRead(c, {
       scope: cacheScopes.dashboard,
       key: cacheKeys.rankingView(kind, query.period, query.limit, me ?? ''),
@@ -76,9 +76,9 @@ for (const kind of ['rooms', 'users'] as const) {
 
 rankingReads.get('/v1/users/:id/stats', requireAuth(), rateLimit({ withRead: true }), async (c) => {
   const { id } = parse(routes.userStats.request.params, c.req.param())
-  const config = c.var.config
+  const config = c.get('config')
   // The user and admins see every room counted; others only the public ones (one entry each).
-  const all = c.var.userId === id || c.var.userRole === 'admin'
+  const all = c.get('userId') === id || c.get('userRole') === 'admin'
   return cachedRead(c, {
     scope: cacheScopes.dashboard,
     key: cacheKeys.userStats(id, all ? 'all' : 'public'),

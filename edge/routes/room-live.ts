@@ -18,9 +18,9 @@ export const roomLive = new Hono<AppEnv>()
 
 /** The sender's display name: from the token; read from the database only for a token without one. */
 async function displayName(c: Context<AppEnv>): Promise<string> {
-  if (c.var.userName) return c.var.userName
-  const { readDb } = clients(c.var.config)
-  const profile = await fromDatabase(c.var.requestId, () => getProfile(readDb, c.var.userId))
+  if (c.get('userName')) return c.get('userName')
+  const { readDb } = clients(c.get('config'))
+  const profile = await fromDatabase(c.get('requestId'), () => getProfile(readDb, c.get('userId')))
   return profile?.displayName ?? 'someone'
 }
 
@@ -36,7 +36,7 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit({ inIsolate: true }), a
   const { id } = parse(routes.roomSocket.request.params, c.req.param())
   const { lastSeq } = parse(routes.roomSocket.request.query, c.req.query())
   const protocols = offeredProtocols(c)
-  const userId = c.var.userId
+  const userId = c.get('userId')
   // Taken before the check: a leave the room records after this time beats this connect.
   const checkedAt = Date.now()
   const [found, name] = await Promise.all([lookupAccess(c, id, userId), displayName(c)])
@@ -50,7 +50,7 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit({ inIsolate: true }), a
   if (protocols.length) headers.set('sec-websocket-protocol', protocols.join(', '))
   headers.set(roomHeaders.userId, userId)
   headers.set(roomHeaders.userName, encodeURIComponent(name))
-  headers.set(roomHeaders.tokenExp, String(c.var.tokenExp))
+  headers.set(roomHeaders.tokenExp, String(c.get('tokenExp')))
   headers.set(roomHeaders.checkedAt, String(checkedAt))
   if (lastSeq !== undefined) headers.set(roomHeaders.lastSeq, String(lastSeq))
   const res = await roomObject(c, id).fetch('https://room/ws', { headers })
@@ -68,7 +68,7 @@ roomLive.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) =>
   // Access first, then the name: a refused send must not leave a read in flight when the
   // response goes out (workerd cancels it, and the cancellation reset the client's connection).
   await requireAccess(c, id)
-  const user = { id: c.var.userId, name: await displayName(c) }
+  const user = { id: c.get('userId'), name: await displayName(c) }
   const result = await roomObject(c, id).post(user, body.clientMsgId, body.body)
   if (result.ok) return c.json(result.ack, 201)
   throw new ApiError(result.code, result.message, {
@@ -86,7 +86,7 @@ roomLive.post('/v1/rooms/:id/read', rateLimit(), requireAuth(), async (c) => {
   const { id } = parse(routes.markRead.request.params, c.req.param())
   const { seq } = await readJson(c, ReadBody)
   await requireAccess(c, id)
-  await roomObject(c, id).markRead(c.var.userId, seq)
+  await roomObject(c, id).markRead(c.get('userId'), seq)
   return c.body(null, 202)
 })
 

@@ -17,7 +17,7 @@ export const roomRoutes = new Hono<AppEnv>()
 
 roomRoutes.get('/v1/rooms', rateLimit({ withRead: true }), async (c) => {
   const query = parse(routes.listRooms.request.query, c.req.query())
-  const config = c.var.config
+  const config = c.get('config')
   return cachedRead(c, {
     scope: cacheScopes.roomList,
     key: cacheKeys.roomList(query.cursor ?? '', query.limit),
@@ -32,7 +32,7 @@ roomRoutes.get('/v1/rooms', rateLimit({ withRead: true }), async (c) => {
 
 roomRoutes.get('/v1/rooms/:id', rateLimit({ withRead: true }), async (c) => {
   const { id } = parse(routes.getRoom.request.params, c.req.param())
-  const config = c.var.config
+  const config = c.get('config')
   return cachedRead<Room>(c, {
     scope: cacheScopes.room(id),
     key: cacheKeys.room(id),
@@ -45,7 +45,7 @@ roomRoutes.get('/v1/rooms/:id', rateLimit({ withRead: true }), async (c) => {
     // The entry is shared; whether this caller may see a private room is checked every time.
     authorize: async (room) => {
       if (!room.isPrivate) return
-      const found = await lookupAccess(c, id, c.var.userId)
+      const found = await lookupAccess(c, id, c.get('userId'))
       if (!found.member) throw new ApiError('not_found', 'No such room')
     },
   })
@@ -59,7 +59,7 @@ roomRoutes.delete(
     const { id } = parse(routes.leaveRoom.request.params, c.req.param())
     await next()
     // Gone from the room: its open sockets go too (4403), so nothing more reaches them.
-    if (c.res.status === 204) await roomObject(c, id).kick(c.var.userId)
+    if (c.res.status === 204) await roomObject(c, id).kick(c.get('userId'))
   },
   forwardToOrigin(),
 )
