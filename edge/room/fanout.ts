@@ -1,7 +1,6 @@
 import { type StoredMessage, toFrame } from '../../shared/message'
 import type { ServerFrame } from '../../shared/protocol'
-import { sendTo } from './sockets'
-import { type Peer, utf8Length } from './unread'
+import { type Peer, sendTo, utf8Length } from './unread'
 
 export type { Peer } from './unread'
 

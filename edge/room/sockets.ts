@@ -186,16 +186,6 @@ export class RoomSockets {
   }
 }
 
-/** Sends, or does nothing if the socket already went away (its close event cleans up). */
-export function sendTo(ws: { send(data: string): void }, data: string): boolean {
-  try {
-    ws.send(data)
-    return true
-  } catch {
-    return false
-  }
-}
-
 export function closeSocket(ws: WebSocket, code: number, reason: string): void {
   try {
     ws.close(code, reason)

@@ -1,5 +1,3 @@
-import { sendTo } from './sockets'
-
 /** Anything frames are sent to: a WebSocket, or a test's recorder. */
 export interface Peer {
   send(data: string): void
@@ -14,6 +12,16 @@ interface Ledger {
   lastMark: number
   /** Marks sent and not yet answered, oldest first. */
   marks: Array<{ id: string; at: number }>
+}
+
+/** Sends, or does nothing if the socket already went away (its close event cleans up). */
+export function sendTo(ws: Peer, data: string): boolean {
+  try {
+    ws.send(data)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** UTF-8 length of a string, without encoding it (one pass over its UTF-16 units). */

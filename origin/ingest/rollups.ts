@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { and, inArray, sql } from 'drizzle-orm'
 import type { StoredMessage } from '../../shared/message'
 import { roomHourAuthors, roomHourStats } from '../../shared/schema'
 import type { Transaction } from '../db'
@@ -8,61 +8,57 @@ const HOUR_MS = 3_600_000
 /** The UTC hour a message belongs to (when its room accepted it). */
 export const hourOf = (createdAt: number) => new Date(Math.floor(createdAt / HOUR_MS) * HOUR_MS)
 
+type Bucket = { roomId: string; hour: Date; messages: number; authors: Map<string, number> }
+
+/** Author rows per upsert statement (a shipment carries at most INGEST_MAX_ITEMS messages). */
+const AUTHOR_ROWS_PER_UPSERT = 1_000
+
+const authorKey = (roomId: string, hour: Date, authorId: string) =>
+  `${roomId}:${hour.getTime()}:${authorId}`
+
 /**
  * Adds messages that were just stored for the first time to the per-room, per-hour
  * rollups, inside the ingest's transaction: messages counted up, per author too, and the
  * hour's distinct authors counted up by how many of them were new there. Only new messages come
  * here, and the ingest's locked read serializes shipments of one room, so a batch
  * shipped twice adds nothing and the distinct count never drifts.
+ *
+ * A constant number of statements whatever the number of rooms in the shipment (one read
+ * of the authors already counted, the author upserts, one stats upsert): a shipment from
+ * many small rooms once cost a statement per room and hour.
  */
 export async function addToRollups(
   tx: Transaction,
   fresh: Array<{ roomId: string; message: StoredMessage }>,
 ): Promise<void> {
   if (!fresh.length) return
-  const buckets = new Map<
-    string,
-    { roomId: string; hour: Date; messages: number; authors: Map<string, number> }
-  >()
-  for (const { roomId, message } of fresh) {
-    const hour = hourOf(message.createdAt)
-    const key = `${roomId}:${hour.getTime()}`
-    const bucket = buckets.get(key) ?? { roomId, hour, messages: 0, authors: new Map() }
-    bucket.messages += 1
-    bucket.authors.set(message.author, (bucket.authors.get(message.author) ?? 0) + 1)
-    buckets.set(key, bucket)
-  }
-  const all = [...buckets.values()]
-  // Per bucket, each author's messages counted up. MySQL reports 1 affected row per insert
-  // and 2 per update (an increment always changes the row), so rows × 2 − affected is how
-  // many authors were new to the bucket: the distinct count, without a read.
-  const newAuthors = await Promise.all(
-    all.map(async (b) => {
-      const [result] = await tx
-        .insert(roomHourAuthors)
-        .values(
-          [...b.authors].map(([authorId, messages]) => ({
-            roomId: b.roomId,
-            hour: b.hour,
-            authorId,
-            messages,
-          })),
-        )
-        .onDuplicateKeyUpdate({
-          set: { messages: sql`${roomHourAuthors.messages} + values(${roomHourAuthors.messages})` },
-        })
-      const affected = (result as unknown as { affectedRows: number }).affectedRows
-      return b.authors.size * 2 - affected
-    }),
+  const all = bucketsOf(fresh)
+  const known = await countedAuthors(tx, all)
+  const rows = all.flatMap((b) =>
+    [...b.authors].map(([authorId, messages]) => ({
+      roomId: b.roomId,
+      hour: b.hour,
+      authorId,
+      messages,
+    })),
   )
+  for (let i = 0; i < rows.length; i += AUTHOR_ROWS_PER_UPSERT) {
+    await tx
+      .insert(roomHourAuthors)
+      .values(rows.slice(i, i + AUTHOR_ROWS_PER_UPSERT))
+      .onDuplicateKeyUpdate({
+        set: { messages: sql`${roomHourAuthors.messages} + values(${roomHourAuthors.messages})` },
+      })
+  }
   await tx
     .insert(roomHourStats)
     .values(
-      all.map((b, i) => ({
+      all.map((b) => ({
         roomId: b.roomId,
         hour: b.hour,
         messages: b.messages,
-        authors: newAuthors[i]!,
+        authors: [...b.authors.keys()].filter((a) => !known.has(authorKey(b.roomId, b.hour, a)))
+          .length,
       })),
     )
     .onDuplicateKeyUpdate({
@@ -71,4 +67,40 @@ export async function addToRollups(
         authors: sql`${roomHourStats.authors} + values(${roomHourStats.authors})`,
       },
     })
+}
+
+/** The fresh messages by room and hour, each author's count kept. */
+function bucketsOf(fresh: Array<{ roomId: string; message: StoredMessage }>): Bucket[] {
+  const buckets = new Map<string, Bucket>()
+  for (const { roomId, message } of fresh) {
+    const hour = hourOf(message.createdAt)
+    const key = `${roomId}:${hour.getTime()}`
+    const bucket = buckets.get(key) ?? { roomId, hour, messages: 0, authors: new Map() }
+    bucket.messages += 1
+    bucket.authors.set(message.author, (bucket.authors.get(message.author) ?? 0) + 1)
+    buckets.set(key, bucket)
+  }
+  return [...buckets.values()]
+}
+
+/** Which of the buckets' authors already have a row there (read once, before the upserts). */
+async function countedAuthors(tx: Transaction, all: Bucket[]): Promise<Set<string>> {
+  const rooms = [...new Set(all.map((b) => b.roomId))]
+  const hours = [...new Set(all.map((b) => b.hour.getTime()))].map((t) => new Date(t))
+  const authors = [...new Set(all.flatMap((b) => [...b.authors.keys()]))]
+  const found = await tx
+    .select({
+      roomId: roomHourAuthors.roomId,
+      hour: roomHourAuthors.hour,
+      authorId: roomHourAuthors.authorId,
+    })
+    .from(roomHourAuthors)
+    .where(
+      and(
+        inArray(roomHourAuthors.roomId, rooms),
+        inArray(roomHourAuthors.hour, hours),
+        inArray(roomHourAuthors.authorId, authors),
+      ),
+    )
+  return new Set(found.map((r) => authorKey(r.roomId, r.hour, r.authorId)))
 }
