@@ -19,13 +19,16 @@ const authorKey = (roomId: string, hour: Date, authorId: string) =>
 /**
  * Adds messages that were just stored for the first time to the per-room, per-hour
  * rollups, inside the ingest's transaction: messages counted up, per author too, and the
- * hour's distinct authors counted up by how many of them were new there. Only new messages come
- * here, and the ingest's locked read serializes shipments of one room, so a batch
- * shipped twice adds nothing and the distinct count never drifts.
+ * hour's distinct authors counted up by how many of them were new there. Only new
+ * messages come here (the ingest's race check), so a batch shipped twice adds nothing.
  *
- * A constant number of statements whatever the number of rooms in the shipment (one read
- * of the authors already counted, the author upserts, one stats upsert): a shipment from
- * many small rooms once cost a statement per room and hour.
+ * A constant number of statements whatever the number of rooms in the shipment (a
+ * shipment of 500 small rooms once cost 500): the author rows are upserted in key order
+ * (two shipments lock them in the same order), then read back. An author was new to an
+ * hour exactly when their row now holds only this shipment's count: the upsert locked the
+ * row, and a row another shipment wrote first holds its count too. A read before the
+ * upsert could not tell: two shipments of one room and hour could both find an author
+ * missing and count them twice.
  */
 export async function addToRollups(
   tx: Transaction,
@@ -33,15 +36,18 @@ export async function addToRollups(
 ): Promise<void> {
   if (!fresh.length) return
   const all = bucketsOf(fresh)
-  const known = await countedAuthors(tx, all)
-  const rows = all.flatMap((b) =>
-    [...b.authors].map(([authorId, messages]) => ({
-      roomId: b.roomId,
-      hour: b.hour,
-      authorId,
-      messages,
-    })),
-  )
+  const rows = all
+    .flatMap((b) =>
+      [...b.authors].map(([authorId, messages]) => ({
+        roomId: b.roomId,
+        hour: b.hour,
+        authorId,
+        messages,
+      })),
+    )
+    .sort((x, y) =>
+      compareKeys(authorKey(x.roomId, x.hour, x.authorId), authorKey(y.roomId, y.hour, y.authorId)),
+    )
   for (let i = 0; i < rows.length; i += AUTHOR_ROWS_PER_UPSERT) {
     await tx
       .insert(roomHourAuthors)
@@ -50,6 +56,7 @@ export async function addToRollups(
         set: { messages: sql`${roomHourAuthors.messages} + values(${roomHourAuthors.messages})` },
       })
   }
+  const held = await authorCounts(tx, all)
   await tx
     .insert(roomHourStats)
     .values(
@@ -57,7 +64,7 @@ export async function addToRollups(
         roomId: b.roomId,
         hour: b.hour,
         messages: b.messages,
-        authors: [...b.authors.keys()].filter((a) => !known.has(authorKey(b.roomId, b.hour, a)))
+        authors: [...b.authors].filter(([a, n]) => held.get(authorKey(b.roomId, b.hour, a)) === n)
           .length,
       })),
     )
@@ -68,6 +75,8 @@ export async function addToRollups(
       },
     })
 }
+
+const compareKeys = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0)
 
 /** The fresh messages by room and hour, each author's count kept. */
 function bucketsOf(fresh: Array<{ roomId: string; message: StoredMessage }>): Bucket[] {
@@ -83,8 +92,8 @@ function bucketsOf(fresh: Array<{ roomId: string; message: StoredMessage }>): Bu
   return [...buckets.values()]
 }
 
-/** Which of the buckets' authors already have a row there (read once, before the upserts). */
-async function countedAuthors(tx: Transaction, all: Bucket[]): Promise<Set<string>> {
+/** Each of the buckets' authors' count as their rows now hold it (this transaction's view). */
+async function authorCounts(tx: Transaction, all: Bucket[]): Promise<Map<string, number>> {
   const rooms = [...new Set(all.map((b) => b.roomId))]
   const hours = [...new Set(all.map((b) => b.hour.getTime()))].map((t) => new Date(t))
   const authors = [...new Set(all.flatMap((b) => [...b.authors.keys()]))]
@@ -93,6 +102,7 @@ async function countedAuthors(tx: Transaction, all: Bucket[]): Promise<Set<strin
       roomId: roomHourAuthors.roomId,
       hour: roomHourAuthors.hour,
       authorId: roomHourAuthors.authorId,
+      messages: roomHourAuthors.messages,
     })
     .from(roomHourAuthors)
     .where(
@@ -102,5 +112,5 @@ async function countedAuthors(tx: Transaction, all: Bucket[]): Promise<Set<strin
         inArray(roomHourAuthors.authorId, authors),
       ),
     )
-  return new Set(found.map((r) => authorKey(r.roomId, r.hour, r.authorId)))
+  return new Map(found.map((r) => [authorKey(r.roomId, r.hour, r.authorId), r.messages]))
 }

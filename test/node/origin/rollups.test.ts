@@ -103,4 +103,19 @@ describe('hourly rollups kept by the ingest', () => {
     expect(expected.reduce((n, r) => n + r[2], 0)).toBe(80)
     expect(await rollups(rooms)).toEqual(expected)
   })
+
+  it('count an author once when two shipments of one room and hour bring them at once', async () => {
+    const rooms = Array.from({ length: 6 }, () => newId())
+    const author = [newId()]
+    // Adjacent shipments of each room (the relay keeps two in flight), the same new author.
+    await Promise.all(
+      rooms.flatMap((roomId) => [
+        ship({ rooms: [{ roomId, batch: batch(1, 10, author, 100) }] }),
+        ship({ rooms: [{ roomId, batch: batch(11, 20, author, 100) }] }),
+      ]),
+    )
+    const expected = await aggregates(rooms)
+    expect(expected.map((r) => r[3])).toEqual(rooms.map(() => 1))
+    expect(await rollups(rooms)).toEqual(expected)
+  })
 })
