@@ -27,8 +27,6 @@ export class FanOut {
   broadcastSeq: number
   private pending: ServerFrame[] = []
   private flushQueued = false
-  /** When the queued flush is due: a broadcast after it flushes itself (timers can starve). */
-  private flushDueAt = 0
   private lastFlush = 0
 
   constructor(
@@ -47,13 +45,9 @@ export class FanOut {
   /** Queues a frame for every socket; one flush per turn (or interval) sends them all. */
   broadcast(frame: ServerFrame): void {
     this.pending.push(frame)
-    if (this.flushQueued) {
-      if (Date.now() > this.flushDueAt) this.flush()
-      return
-    }
+    if (this.flushQueued) return
     this.flushQueued = true
     const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now())
-    this.flushDueAt = Date.now() + Math.max(wait, this.intervalMs)
     setTimeout(() => this.flush(), wait)
   }
 
