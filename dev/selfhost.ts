@@ -7,16 +7,16 @@ import { type ManagedProcess, spawnManaged } from './processes'
 import { buildWeb } from './web'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const workerdBin = join(root, 'node_modules', 'workerd', 'bin', 'workerd')
+export const workerdBin = join(root, 'node_modules', 'workerd', 'bin', 'workerd')
 
-/** The edge's compatibility date and flags, from wrangler.toml: one source for every tier. */
-const edgeCompatibility = (() => {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'))
+/** A Worker's compatibility date and flags from its wrangler.toml: one source for every tier. */
+export function compatibilityOf(configPath: string): { date: string; flags: string[] } {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath)
   return {
     date: workerOptions.compatibilityDate ?? '2026-04-20',
     flags: workerOptions.compatibilityFlags ?? [],
   }
-})()
+}
 
 /** A string as a Cap'n Proto text literal. */
 const text = (s: string) => JSON.stringify(s)
@@ -45,6 +45,7 @@ export function workerdConfig(options: {
     '(name = "LIVE", durableObjectNamespace = "LiveDashboard")',
     '(name = "ASSETS", service = "assets")',
   ]
+  const edgeCompatibility = compatibilityOf(join(root, 'wrangler.toml'))
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (

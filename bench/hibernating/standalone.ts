@@ -1,12 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { unstable_getMiniflareWorkerOptions } from 'wrangler'
 import { freePort, type ManagedProcess, spawnManaged } from '../../dev/processes'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const workerdBin = join(root, 'node_modules', 'workerd', 'bin', 'workerd')
+import { compatibilityOf, workerdBin } from '../../dev/selfhost'
 
 /**
  * The minimal hibernating object under standalone workerd, laid out as the self-hosted
@@ -17,8 +13,7 @@ export async function startStandaloneFloor(
   bundle: string,
   configPath: string,
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath)
-  const flags = (workerOptions.compatibilityFlags ?? []).map((f: string) => JSON.stringify(f))
+  const compatibility = compatibilityOf(configPath)
   const dir = mkdtempSync(join(tmpdir(), 'plaza-floor-'))
   const port = await freePort()
   const config = `using Workerd = import "/workerd/workerd.capnp";
@@ -31,8 +26,8 @@ const config :Workerd.Config = (
 );
 const floor :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed ${JSON.stringify(relative(dir, bundle))})],
-  compatibilityDate = ${JSON.stringify(workerOptions.compatibilityDate)},
-  compatibilityFlags = [${flags.join(', ')}],
+  compatibilityDate = ${JSON.stringify(compatibility.date)},
+  compatibilityFlags = [${compatibility.flags.map((f) => JSON.stringify(f)).join(', ')}],
   bindings = [(name = "ROOMS", durableObjectNamespace = "Minimal")],
   durableObjectNamespaces = [(className = "Minimal", uniqueKey = "plaza-floor", enableSql = true)],
   durableObjectStorage = (localDisk = "do-storage"),

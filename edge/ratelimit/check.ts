@@ -55,7 +55,7 @@ export class LimitCheck implements Rider {
 
   async settle(replies: Reply[] | null, err?: unknown): Promise<void> {
     this.verdicts = replies ? await this.verdictsOf(replies) : this.failOpen(err)
-    countSignal(this.verdicts.every((v) => v.success) ? 'rate_limit:allowed' : 'rate_limit:refused')
+    this.countVerdict()
     this.enforce()
   }
 
@@ -65,8 +65,13 @@ export class LimitCheck implements Rider {
    */
   settleInIsolate(): Record<string, string> {
     this.verdicts = this.rules.map((rule) => localVerdictOf(rule, this.now))
-    countSignal(this.verdicts.every((v) => v.success) ? 'rate_limit:allowed' : 'rate_limit:refused')
+    this.countVerdict()
     return this.enforce()
+  }
+
+  private countVerdict(): void {
+    const allowed = (this.verdicts ?? []).every((v) => v.success)
+    countSignal(allowed ? 'rate_limit:allowed' : 'rate_limit:refused')
   }
 
   private async verdictsOf(replies: Reply[]): Promise<Verdict[]> {
