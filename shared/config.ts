@@ -217,6 +217,8 @@ export const edgeConfigSchema = z
     RELAY_SHIP_CONCURRENCY: positiveInt.default(2),
     /** Messages one relay holds at most; past it, rooms keep theirs (and their own bound applies). */
     RELAY_MAX_HELD: positiveInt.default(500_000),
+    /** …and bytes (bodies and bookkeeping): a relay holds them in memory, beside everything else in its isolate. */
+    RELAY_MAX_HELD_BYTES: positiveInt.default(32 * 1024 * 1024),
     /**
      * Rooms report their signals (sockets, messages, replays) to their relay, and relays
      * write them with their own (outbox depth and age, shipments) to Redis, at most this

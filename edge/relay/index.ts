@@ -23,11 +23,11 @@ export class RelayFull extends Error {
 
 /**
  * A relay gathers the acked messages of many rooms and ships them to MySQL together: the
- * rooms hand their outboxes over (`take`, an RPC that returns once the relay has stored
- * them), and every RELAY_GATHER_MS — at once when RELAY_BATCH are waiting — one signed
- * request carries every room's batch, one transaction stores them. Nothing leaves its
- * storage before the origin has it; a room asks (`landing`) how far its messages are in
- * MySQL before it forgets them. Rooms pick their relay by id (`relayFor`).
+ * rooms hand their outboxes over (`take`, an RPC), and every RELAY_GATHER_MS — at once
+ * when RELAY_BATCH are waiting — one signed request carries every room's batch, one
+ * transaction stores them. The relay holds them in memory: each room keeps its messages
+ * in its own storage until it asks (`landing`) and hears they are in MySQL, and a relay
+ * that restarted tells rooms to hand over again. Rooms pick their relay by id (`relayFor`).
  */
 export class Relay extends DurableObject<Record<string, unknown>> {
   private readonly config: EdgeConfig
@@ -42,7 +42,6 @@ export class Relay extends DurableObject<Record<string, unknown>> {
   /** Shipments sent since this instance started (stats). */
   private shipments = 0
   private notBefore = 0
-  private forgotAt = 0
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -63,20 +62,28 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     )
   }
 
-  /** Stores a room's batch (durably, before it returns) and says how far the room has landed. */
-  async take(roomId: string, batch: IngestBody): Promise<Landing> {
+  /**
+   * Takes a room's batch (held in memory: the room keeps it until it has landed) and says
+   * how far the room has landed; `since` is how far the room knows it has.
+   */
+  async take(roomId: string, batch: IngestBody, since = 0): Promise<Landing> {
     const held = this.store.held()
-    if (held + batch.messages.length > this.config.RELAY_MAX_HELD) throw new RelayFull(held)
-    this.store.take(roomId, batch, Date.now())
+    if (
+      held + batch.messages.length > this.config.RELAY_MAX_HELD ||
+      this.store.bytes() > this.config.RELAY_MAX_HELD_BYTES
+    )
+      throw new RelayFull(held)
+    const landing = this.store.take(roomId, batch, since)
+    if (landing.resend) return landing
     this.signals.changed()
     const full = this.store.held() >= this.config.RELAY_BATCH
     this.schedule(full ? 0 : this.config.RELAY_GATHER_MS)
-    return this.store.landing(roomId)
+    return landing
   }
 
-  /** How far a room's messages are in MySQL. */
-  async landing(roomId: string): Promise<Landing> {
-    return this.store.landing(roomId)
+  /** How far a room's messages are in MySQL (`resend` if the relay lost them). */
+  async landing(roomId: string, since = 0): Promise<Landing> {
+    return this.store.ask(roomId, since)
   }
 
   /** A room's signals (its sockets, its counts since its last report), written on with the relay's. */
@@ -178,10 +185,6 @@ export class Relay extends DurableObject<Record<string, unknown>> {
     }
     this.attempt = 0
     this.notBefore = 0
-    if (Date.now() - this.forgotAt > 3_600_000) {
-      this.forgotAt = Date.now()
-      this.store.forgetIdle(this.forgotAt)
-    }
     return true
   }
 

@@ -1,12 +1,15 @@
 import type { IngestBody } from '../../shared/internal/ingest'
 import type { StoredMessage } from '../../shared/message'
 
-type ParcelRow = StoredMessage & { n: number; room: string } & Record<string, SqlStorageValue>
-
-/** What a room learns from its relay: how far its messages are in MySQL, how many were set aside. */
+/**
+ * What a room learns from its relay: how far its messages are in MySQL, how many were set
+ * aside — or, with `resend`, that the relay does not hold what the room handed it before
+ * (it restarted): the room hands everything not landed over again.
+ */
 export interface Landing {
   landedThrough: number
   setAside: number
+  resend?: true
 }
 
 /** One shipment: a run of parcels in arrival order, grouped by room. */
@@ -17,30 +20,45 @@ export interface Load {
   rooms: Map<string, IngestBody>
 }
 
+/** A message handed over, numbered `n` in arrival order. */
+interface Parcel {
+  n: number
+  room: string
+  message: StoredMessage
+  bytes: number
+}
+
 /**
- * The relay's SQLite storage: parcels (messages rooms handed over, in arrival order, each
- * room's in seq order), read markers, and per room how far it has handed over and how many
- * of its messages the origin refused for good. Synchronous, like the room's store.
+ * Per room: its parcels here by seq; `taken`, the seq through which the relay has had
+ * every message of the room since it met the room (what landed below its oldest parcel);
+ * how many of its messages were set aside.
  */
-/** Per room, in memory: its oldest parcel here (null: none), what it handed over, what was set aside. */
 interface Ledger {
-  lo: number | null
+  parcels: Map<number, Parcel>
   taken: number
   setAside: number
 }
 const MAX_LEDGERS = 100_000
+/** What a parcel costs besides its body (ids, numbers, map entries), for the byte bound. */
+const PARCEL_OVERHEAD_BYTES = 200
 
+/**
+ * The relay's holdings. Parcels live in memory only: the room keeps every message in its
+ * own storage until the relay says it has landed, so a copy in the relay's SQLite would
+ * cost a second storage commit per hand-over for nothing — after a restart the relay
+ * answers `resend` and the rooms hand over again (the ingest dedupes). What exists only
+ * here stays in SQLite: read markers (the room forgets them once handed over) and the
+ * messages the origin refused for good (kept for an operator), with their count per room.
+ */
 export class RelayStore {
-  /** Parcels held (kept in memory: a count(*) per hand-over would scan the table). */
-  private heldCount: number
-  /** Answers `landing` without a statement per hand-over; rebuilt from storage after a restart. */
+  private readonly parcels = new Map<number, Parcel>()
   private readonly ledgers = new Map<string, Ledger>()
+  private nextN = 1
+  private heldBytes = 0
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS parcels (
-      n INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
-      author TEXT NOT NULL, client_msg_id TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL)`)
-    sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS parcels_room_seq ON parcels (room, seq)')
+    // Parcels were stored before they were held in memory; their rooms still hold them.
+    sql.exec('DROP TABLE IF EXISTS parcels')
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (
       room TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room, user))`)
     sql.exec(`CREATE TABLE IF NOT EXISTS rooms (
@@ -50,42 +68,41 @@ export class RelayStore {
       room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, author TEXT NOT NULL,
       client_msg_id TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
       reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (room, seq))`)
-    this.heldCount = this.count()
-  }
-
-  private count(): number {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM parcels').one().n
   }
 
   held(): number {
-    // Recounted once after a shipment's deletions, not per room.
-    if (this.heldCount < 0) this.heldCount = this.count()
-    return this.heldCount
+    return this.parcels.size
+  }
+
+  /** Bytes held (bodies plus a fixed overhead per parcel): the relay's memory bound counts these. */
+  bytes(): number {
+    return this.heldBytes
   }
 
   /** When the first parcel still held was accepted by its room (null: none held). */
   oldestAcceptedAt(): number | null {
-    const row = this.sql
-      .exec<{ at: number }>('SELECT created_at AS at FROM parcels ORDER BY n LIMIT 1')
-      .toArray()[0]
-    return row?.at ?? null
+    for (const parcel of this.parcels.values()) return parcel.message.createdAt
+    return null
   }
 
-  /** A room's batch, taken over: a batch handed over twice (a lost answer) is stored once. */
-  take(room: string, batch: IngestBody, now: number): void {
-    this.held()
-    const ledger = this.ledger(room)
-    for (const m of batch.messages) {
-      const written = this.sql.exec(
-        `INSERT OR IGNORE INTO parcels (room, seq, id, author, client_msg_id, body, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ...[room, m.seq, m.id, m.author, m.clientMsgId, m.body, m.createdAt],
-      ).rowsWritten
-      if (written > 0) {
-        this.heldCount += 1
-        ledger.lo = Math.min(ledger.lo ?? m.seq, m.seq)
-      }
+  /**
+   * A room's batch, taken over; `since` is how far the room knows it has landed. A batch
+   * that starts past what the relay has had of the room (it restarted and lost them) is
+   * not taken: the answer says `resend`. One handed over twice (a lost answer) is held once.
+   */
+  take(room: string, batch: IngestBody, since: number): Landing {
+    const ledger = this.ledger(room, since)
+    const first = batch.messages[0]?.seq
+    if (first !== undefined && first > ledger.taken + 1)
+      return { ...this.landing(room), resend: true }
+    for (const message of batch.messages) {
+      if (ledger.parcels.has(message.seq)) continue
+      const parcel = { n: this.nextN++, room, message, bytes: parcelBytes(message) }
+      this.parcels.set(parcel.n, parcel)
+      ledger.parcels.set(message.seq, parcel)
+      this.heldBytes += parcel.bytes
     }
+    ledger.taken = Math.max(ledger.taken, batch.messages.at(-1)?.seq ?? 0)
     for (const r of batch.reads) {
       this.sql.exec(
         `INSERT INTO reads (room, user, seq) VALUES (?, ?, ?)
@@ -93,75 +110,91 @@ export class RelayStore {
         ...[room, r.user, r.seq],
       )
     }
-    const last = batch.messages.at(-1)?.seq ?? 0
-    ledger.taken = Math.max(ledger.taken, last)
-    this.sql.exec(
-      `INSERT INTO rooms (room, taken_through, at) VALUES (?, ?, ?)
-       ON CONFLICT (room) DO UPDATE SET taken_through = max(taken_through, excluded.taken_through), at = excluded.at`,
-      ...[room, last, now],
-    )
+    return this.landing(room)
   }
 
   /**
-   * How far a room's messages are in MySQL: everything below its oldest parcel still here
-   * (a room hands over in seq order), or all it handed over when none is left.
+   * How far a room's messages are in MySQL: everything below its oldest parcel here, or
+   * all it handed over when none is left. A room the relay has not met since it started,
+   * asking while it has messages on their way, is told to resend them.
    */
-  landing(room: string): Landing {
-    const { lo, taken, setAside } = this.ledger(room)
-    return { landedThrough: lo !== null ? lo - 1 : taken, setAside }
+  ask(room: string, since: number): Landing {
+    const met = this.ledgers.has(room)
+    this.ledger(room, since)
+    const landing = this.landing(room)
+    return met ? landing : { ...landing, resend: true }
   }
 
-  private ledger(room: string): Ledger {
+  /** How far a room's messages are in MySQL (see `ask`). */
+  landing(room: string): Landing {
+    const ledger = this.ledgers.get(room)
+    if (!ledger) return { landedThrough: 0, setAside: this.storedSetAside(room) }
+    let lo = Number.POSITIVE_INFINITY
+    for (const seq of ledger.parcels.keys()) lo = Math.min(lo, seq)
+    const landedThrough = Number.isFinite(lo) ? lo - 1 : ledger.taken
+    return { landedThrough, setAside: ledger.setAside }
+  }
+
+  private ledger(room: string, since: number): Ledger {
     let ledger = this.ledgers.get(room)
-    if (ledger) return ledger
-    const [row] = this.sql
-      .exec<{ lo: number | null; taken_through: number; set_aside: number }>(
-        `SELECT (SELECT min(seq) FROM parcels WHERE room = ?1) AS lo, taken_through, set_aside
-         FROM rooms WHERE room = ?1`,
-        room,
-      )
-      .toArray()
-    ledger = { lo: row?.lo ?? null, taken: row?.taken_through ?? 0, setAside: row?.set_aside ?? 0 }
-    this.ledgers.set(room, ledger)
-    if (this.ledgers.size > MAX_LEDGERS) this.ledgers.delete(this.ledgers.keys().next().value!)
+    if (!ledger) {
+      ledger = { parcels: new Map(), taken: since, setAside: this.storedSetAside(room) }
+      this.ledgers.set(room, ledger)
+      this.forgetEmptyLedgers()
+    }
+    // What the room knows has landed, the relay need not have had.
+    ledger.taken = Math.max(ledger.taken, since)
     return ledger
+  }
+
+  /** Past MAX_LEDGERS, the oldest rooms with nothing held are forgotten (they are asked to resend). */
+  private forgetEmptyLedgers(): void {
+    if (this.ledgers.size <= MAX_LEDGERS) return
+    for (const [room, ledger] of this.ledgers) {
+      if (this.ledgers.size <= MAX_LEDGERS * 0.9) return
+      if (!ledger.parcels.size) this.ledgers.delete(room)
+    }
+  }
+
+  private storedSetAside(room: string): number {
+    return (
+      this.sql
+        .exec<{ n: number }>('SELECT set_aside AS n FROM rooms WHERE room = ?', room)
+        .toArray()[0]?.n ?? 0
+    )
   }
 
   /** The oldest `limit` parcels after `afterN`, and up to `maxReads` read markers, grouped by room. */
   load(limit: number, maxReads: number, afterN = 0): Load | null {
-    const parcels = this.sql
-      .exec<ParcelRow>(
-        `SELECT n, room, seq, id, author, client_msg_id AS clientMsgId, body, created_at AS createdAt
-         FROM parcels WHERE n > ? ORDER BY n LIMIT ?`,
-        afterN,
-        limit,
-      )
-      .toArray()
-    const reads = this.sql
-      .exec<{ room: string; user: string; seq: number }>(
-        'SELECT room, user, seq FROM reads LIMIT ?',
-        maxReads,
-      )
-      .toArray()
-    if (!parcels.length && !reads.length) return null
     const rooms = new Map<string, IngestBody>()
     const of = (room: string) => {
       const b = rooms.get(room) ?? { messages: [], reads: [] }
       rooms.set(room, b)
       return b
     }
-    for (const { n: _n, room, ...m } of parcels) of(room).messages.push(m)
+    let throughN = afterN
+    let count = 0
+    for (const parcel of this.parcels.values()) {
+      if (count === limit) break
+      if (parcel.n <= afterN) continue
+      of(parcel.room).messages.push(parcel.message)
+      throughN = parcel.n
+      count += 1
+    }
+    const reads = this.sql
+      .exec<{ room: string; user: string; seq: number }>(
+        'SELECT room, user, seq FROM reads LIMIT ?',
+        maxReads,
+      )
+      .toArray()
+    if (!count && !reads.length) return null
     for (const { room, user, seq } of reads) of(room).reads.push({ user, seq })
-    return { afterN, throughN: parcels.at(-1)?.n ?? afterN, rooms }
+    return { afterN, throughN, rooms }
   }
 
   /** A room's part of a load reached MySQL: its parcels go, its markers too unless they moved on. */
   landed(load: Load, room: string): void {
-    this.sql.exec(
-      'DELETE FROM parcels WHERE room = ? AND n > ? AND n <= ?',
-      ...[room, load.afterN, load.throughN],
-    )
-    this.heldCount = -1
+    for (const parcel of this.inLoad(load, room)) this.drop(parcel)
     for (const r of load.rooms.get(room)?.reads ?? []) {
       this.sql.exec(
         'DELETE FROM reads WHERE room = ? AND user = ? AND seq = ?',
@@ -170,46 +203,48 @@ export class RelayStore {
         r.seq,
       )
     }
-    // Another shipment of the same room may still be in flight: ask what is left.
-    const { lo } = this.sql
-      .exec<{ lo: number | null }>('SELECT min(seq) AS lo FROM parcels WHERE room = ?', room)
-      .one()
-    this.ledger(room).lo = lo
+  }
+
+  /** The room's parcels of a load that are still here. */
+  private inLoad(load: Load, room: string): Parcel[] {
+    const ledger = this.ledgers.get(room)
+    if (!ledger) return []
+    return [...ledger.parcels.values()].filter((p) => p.n > load.afterN && p.n <= load.throughN)
+  }
+
+  private drop(parcel: Parcel): void {
+    this.parcels.delete(parcel.n)
+    this.ledgers.get(parcel.room)?.parcels.delete(parcel.message.seq)
+    this.heldBytes -= parcel.bytes
   }
 
   /** The origin refused a room's part for good: kept for an operator, counted for the room. */
   setAside(load: Load, room: string, status: number, reason: string, now: number): number {
-    const ledger = this.ledger(room)
-    const { moved } = this.sql
-      .exec<{ moved: number }>(
-        'SELECT count(*) AS moved FROM parcels WHERE room = ? AND n > ? AND n <= ?',
-        room,
-        load.afterN,
-        load.throughN,
+    const moved = this.inLoad(load, room)
+    for (const { message: m } of moved) {
+      this.sql.exec(
+        `INSERT OR REPLACE INTO set_aside (room, seq, id, author, client_msg_id, body, created_at, status, reason, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...[room, m.seq, m.id, m.author, m.clientMsgId, m.body, m.createdAt],
+        ...[status, reason, now],
       )
-      .one()
+    }
     this.sql.exec(
-      `INSERT OR REPLACE INTO set_aside (room, seq, id, author, client_msg_id, body, created_at, status, reason, at)
-       SELECT room, seq, id, author, client_msg_id, body, created_at, ?, ?, ? FROM parcels
-       WHERE room = ? AND n > ? AND n <= ?`,
-      ...[status, reason, now, room, load.afterN, load.throughN],
+      `INSERT INTO rooms (room, taken_through, set_aside, at) VALUES (?, 0, ?, ?)
+       ON CONFLICT (room) DO UPDATE SET set_aside = set_aside + excluded.set_aside, at = excluded.at`,
+      ...[room, moved.length, now],
     )
-    this.sql.exec('UPDATE rooms SET set_aside = set_aside + ? WHERE room = ?', moved, room)
-    ledger.setAside += moved
+    const ledger = this.ledgers.get(room)
+    if (ledger) ledger.setAside += moved.length
     this.landed(load, room)
-    return moved
+    return moved.length
   }
 
   setAsideCount(): number {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM set_aside').one().n
   }
+}
 
-  /** Forgets rooms idle for a day with nothing held (their landing is all they handed over). */
-  forgetIdle(now: number): void {
-    this.ledgers.clear()
-    this.sql.exec(
-      'DELETE FROM rooms WHERE at < ? AND room NOT IN (SELECT DISTINCT room FROM parcels)',
-      now - 24 * 3600 * 1000,
-    )
-  }
+function parcelBytes(m: StoredMessage): number {
+  return m.body.length * 2 + PARCEL_OVERHEAD_BYTES
 }

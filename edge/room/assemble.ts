@@ -32,8 +32,8 @@ function courierOf(
     }
   }
   return {
-    take: (batch) => call((relay) => relay.take(roomId(), batch)),
-    landing: () => call((relay) => relay.landing(roomId())),
+    take: (batch, since) => call((relay) => relay.take(roomId(), batch, since)),
+    landing: (since) => call((relay) => relay.landing(roomId(), since)),
     report: (report) => call((relay) => relay.report(roomId(), report)),
   }
 }

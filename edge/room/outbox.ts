@@ -27,17 +27,21 @@ const PRESSED_CHECK_MS = 100
 /** Landing checks in a row without progress before the room hands everything over again. */
 const RESHIP_AFTER_IDLE_CHECKS = 6
 
-/** What the relay says about a room's messages. */
+/**
+ * What the relay says about a room's messages; `resend`: it no longer holds what the room
+ * handed it (it restarted), so the room hands over everything not landed again.
+ */
 export interface Landing {
   landedThrough: number
   setAside: number
+  resend?: true
 }
 
 /** The room's relay (an RPC stub in the room, a function in tests). */
 export interface Courier {
-  /** Stores the batch in the relay before it returns. */
-  take(batch: IngestBody): Promise<Landing>
-  landing(): Promise<Landing>
+  /** Hands the batch to the relay; `since`: how far the room knows it has landed. */
+  take(batch: IngestBody, since: number): Promise<Landing>
+  landing(since: number): Promise<Landing>
 }
 
 /** The alarm the outbox falls back on: the Durable Object's storage alarm, or a test's. */
@@ -138,14 +142,21 @@ export class RoomOutbox {
     const reads = this.store.readMarkers(INGEST_MAX_ITEMS)
     if (!rows.length && !reads.length && this.size === 0) return 'idle'
     let landing: Landing
+    const since = this.store.landedThrough()
     try {
       landing =
         rows.length || reads.length
-          ? await this.courier.take({ messages: rows, reads })
-          : await this.courier.landing()
+          ? await this.courier.take({ messages: rows, reads }, since)
+          : await this.courier.landing(since)
     } catch (error) {
       this.retryLater(error)
       return 'failed'
+    }
+    if (landing.resend) {
+      // Its relay restarted and lost what it held: everything not landed goes again, now.
+      this.store.reshipUnlanded()
+      this.again = true
+      return 'done'
     }
     if (rows.length) this.store.markShipped(rows.at(-1)!.seq)
     this.store.clearReads(reads)

@@ -26,9 +26,9 @@ describe('RelayStore', () => {
     await runInDurableObject(env.RELAYS.getByName(newId()), (_relay, state) => {
       const store = new RelayStore(state.storage.sql)
       const [a, b] = [newId(), newId()]
-      store.take(a, batch(1, 3), Date.now())
-      store.take(b, batch(1, 2), Date.now())
-      store.take(a, batch(3, 4), Date.now()) // seq 3 again (a lost answer): stored once
+      store.take(a, batch(1, 3), 0)
+      store.take(b, batch(1, 2), 0)
+      store.take(a, batch(3, 4), 0) // seq 3 again (a lost answer): stored once
       expect(store.held()).toBe(6)
       expect(store.landing(a)).toEqual({ landedThrough: 0, setAside: 0 })
       const load = store.load(4, 10)!
@@ -52,12 +52,41 @@ describe('RelayStore', () => {
   })
 })
 
+describe('RelayStore, after a restart', () => {
+  it('holds nothing in storage, so it asks a room to hand over again what it had taken', async () => {
+    await runInDurableObject(env.RELAYS.getByName(newId()), (_relay, state) => {
+      const room = newId()
+      const before = new RelayStore(state.storage.sql)
+      expect(before.take(room, batch(1, 3), 0)).toEqual({ landedThrough: 0, setAside: 0 })
+      // The relay restarts (a new instance on the same storage) before it shipped 1..3.
+      const after = new RelayStore(state.storage.sql)
+      expect(after.held()).toBe(0)
+      // The room, knowing nothing landed, asks: it must not hear that 1..3 are in MySQL.
+      expect(after.ask(room, 0)).toEqual({ landedThrough: 0, setAside: 0, resend: true })
+      // Its next batch would leave a gap (4.. without 1..3): not taken.
+      expect(after.take(room, batch(4, 5), 0)).toMatchObject({ resend: true })
+      expect(after.held()).toBe(0)
+      // Handed over again from what has landed, all of it is taken, in order.
+      expect(after.take(room, batch(1, 5), 0)).toEqual({ landedThrough: 0, setAside: 0 })
+      expect(
+        after
+          .load(10, 0)!
+          .rooms.get(room)!
+          .messages.map((m) => m.seq),
+      ).toEqual([1, 2, 3, 4, 5])
+      // A room that knows 1..3 landed may start at 4.
+      const other = newId()
+      expect(after.take(other, batch(4, 4), 3)).toEqual({ landedThrough: 3, setAside: 0 })
+    })
+  })
+})
+
 describe('RelayStore, two shipments in flight', () => {
   it('a later shipment landing first never moves a room past the parcels of an earlier one', async () => {
     await runInDurableObject(env.RELAYS.getByName(newId()), (_relay, state) => {
       const store = new RelayStore(state.storage.sql)
       const room = newId()
-      store.take(room, batch(1, 6), Date.now())
+      store.take(room, batch(1, 6), 0)
       const first = store.load(3, 10)!
       const second = store.load(3, 0, first.throughN)!
       expect(second.rooms.get(room)!.messages.map((m) => m.seq)).toEqual([4, 5, 6])

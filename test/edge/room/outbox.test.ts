@@ -105,6 +105,36 @@ describe('RoomOutbox', () => {
     })
   })
 
+  it('hands everything not landed over again, at once, when its relay says it restarted', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      appendMany(store, 4)
+      const relay = fakeRelay()
+      const { outbox } = outboxOn(store, relay.courier)
+      await outbox.drain()
+      expect(relay.taken.flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1, 2, 3, 4])
+      // The relay restarts before shipping: it holds nothing, and its first answer says so.
+      relay.taken.length = 0
+      const take = relay.courier.take
+      let restarted = true
+      const sinces: number[] = []
+      relay.courier.take = async (batch, since) => {
+        sinces.push(since)
+        if (restarted && batch.messages[0]!.seq > since + 1) {
+          restarted = false
+          return { landedThrough: 0, setAside: 0, resend: true }
+        }
+        return take(batch, since)
+      }
+      appendMany(store, 1)
+      outbox.added()
+      await outbox.drain()
+      // Seq 5 was refused (a gap); 1..5 went again in the same drain, in order.
+      expect(relay.taken.flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1, 2, 3, 4, 5])
+      expect(sinces).toEqual([0, 0, 0])
+      expect(outbox.size).toBe(5)
+    })
+  })
+
   it('keeps what failed to hand over, retries with a growing backoff, and resets it after a success', async () => {
     await withRoomStorage(async (_storage, store) => {
       appendMany(store, 2)
