@@ -7,6 +7,7 @@ import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import { cpuByRole, cpuShares, type Roles } from './cpu'
 import {
   benchDatabaseUrl,
+  benchEdge,
   benchRedisUrl,
   benchRoom,
   benchUser,
@@ -18,7 +19,7 @@ import {
  * Many small rooms, one harness for every system: ROOMS rooms × MEMBERS sockets held by a
  * separate client process (bench/small-rooms-clients.ts), one member of each room sending
  * ~100-byte messages, the total rate stepped up until p99 passes 200 ms or anything is
- * lost. Systems: Plaza (edge in Miniflare directly, every message persisted to MariaDB);
+ * lost. Systems: Plaza (edge in Miniflare, or BENCH_EDGE=workerd; every message persisted to MariaDB);
  * Socket.IO 4 + Redis adapter on two processes, ephemeral; and the same writing each
  * message to MariaDB before emitting it (the seeds' chat design, persisted).
  */
@@ -140,9 +141,12 @@ async function counter(db: mysql.Connection, name: string): Promise<number> {
 }
 
 async function benchPlaza(): Promise<{ rows: SmallRoomsRow[]; notes: string[] }> {
-  console.log('  Plaza (Miniflare, every message persisted to MariaDB)…')
+  const edge = benchEdge('miniflare')
+  console.log(
+    `  Plaza (${edge === 'workerd' ? 'standalone workerd' : 'Miniflare'}, every message persisted to MariaDB)…`,
+  )
   // BENCH_SMALL_EDGE_VARS='{"ROOM_SHIP_DELAY_MS":"60000"}' tries a setting without an edit.
-  const stack = await startRoomStack(JSON.parse(process.env.BENCH_SMALL_EDGE_VARS ?? '{}'))
+  const stack = await startRoomStack(JSON.parse(process.env.BENCH_SMALL_EDGE_VARS ?? '{}'), edge)
   const clients = new Clients()
   const db = await mysql.createConnection(benchDatabaseUrl)
   try {

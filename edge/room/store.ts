@@ -48,7 +48,9 @@ export class RoomStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS sent (
       author TEXT NOT NULL, client_msg_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
       at INTEGER NOT NULL, PRIMARY KEY (author, client_msg_id))`)
-    sql.exec(`CREATE INDEX IF NOT EXISTS sent_at ON sent (at)`)
+    // Acks are pruned in insertion order (see `prune`): an index on their time would be a
+    // third B-tree written by every send's commit.
+    sql.exec('DROP INDEX IF EXISTS sent_at')
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (user TEXT PRIMARY KEY, seq INTEGER NOT NULL)`)
     sql.exec(`CREATE TABLE IF NOT EXISTS departures (user TEXT PRIMARY KEY, at INTEGER NOT NULL)`)
     for (const row of sql.exec<{ key: string; value: string }>('SELECT key, value FROM meta')) {
@@ -230,7 +232,14 @@ export class RoomStore {
     this.sql.exec('DELETE FROM messages WHERE seq <= ?', keepFrom)
     if (now - this.sentPrunedAt < 60_000) return
     this.sentPrunedAt = now
-    this.sql.exec('DELETE FROM sent WHERE at < ?', now - SENT_RETENTION_MS)
+    // Rows go in in time order, so the expired ones are those below the first that is not:
+    // found by walking from the oldest, with no index on `at`.
+    this.sql.exec(
+      `DELETE FROM sent WHERE rowid < coalesce(
+         (SELECT rowid FROM sent WHERE at >= ? ORDER BY rowid LIMIT 1),
+         (SELECT max(rowid) + 1 FROM sent))`,
+      now - SENT_RETENTION_MS,
+    )
   }
 
   /**

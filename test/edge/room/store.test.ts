@@ -74,6 +74,39 @@ describe('RoomStore', () => {
     })
   })
 
+  it('forgets the acks of sends older than a day, and only those, without an index on their time', async () => {
+    await withRoomStorage((storage, store) => {
+      const author = newId()
+      const now = Date.now()
+      const day = 24 * 3600 * 1000
+      const send = (clientMsgId: string, createdAt: number) =>
+        store.append({ id: newId(), author, clientMsgId, body: 'b', createdAt })
+      for (const [id, at] of [
+        ['old-1', now - day - 3000],
+        ['old-2', now - day - 2000],
+        ['new-1', now - day + 1000],
+        ['new-2', now - 10],
+      ] as const)
+        send(id, at)
+      store.prune(1000, now)
+      expect(store.previousAck(author, 'old-1')).toBeUndefined()
+      expect(store.previousAck(author, 'old-2')).toBeUndefined()
+      expect(store.previousAck(author, 'new-1')).toBeDefined()
+      expect(store.previousAck(author, 'new-2')).toBeDefined()
+      // A day later every one has expired (and the next prune comes a minute after the last).
+      store.prune(1000, now + 2 * day)
+      const left = storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM sent').one().n
+      expect(left).toBe(0)
+      const indexes = storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sent'",
+        )
+        .toArray()
+        .map((r) => r.name)
+      expect(indexes.filter((n) => !n.startsWith('sqlite_autoindex'))).toEqual([])
+    })
+  })
+
   it('moves read markers only forward, and keeps one that moved on while it was shipping', async () => {
     await withRoomStorage((_storage, store) => {
       const user = newId()
