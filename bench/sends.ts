@@ -34,7 +34,9 @@ export async function socketSends(
         new Promise<void>((resolve, reject) => {
           // A socket the room closes (it stopped reading, say) would leave its sends unanswered.
           ws.once('close', (code, reason) =>
-            reject(new Error(`socket ${s} closed with ${code} ${reason} and ${open} sends unanswered`)),
+            reject(
+              new Error(`socket ${s} closed with ${code} ${reason} and ${open} sends unanswered`),
+            ),
           )
           const sentAt = new Map<string, number>()
           let open = 0
