@@ -44,7 +44,7 @@ async function failedLogin(email: string): Promise<number> {
   return took
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const fastest = (xs: number[]) => Math.min(...xs)
 
 describe('failed sign-ins take one time', () => {
   it('an account hashed at an old cost fails as slowly as an unknown email', async () => {
@@ -59,12 +59,14 @@ describe('failed sign-ins take one time', () => {
     await db.end()
     const oldAccount: number[] = []
     const unknown: number[] = []
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 9; i++) {
       oldAccount.push(await failedLogin(email))
       unknown.push(await failedLogin(`nobody-${newId().toLowerCase()}@old-cost.test`))
     }
-    // Before the fix: ~1/16 of the time (scrypt at N=1024 against N=16384).
-    expect(median(oldAccount) / median(unknown)).toBeGreaterThan(0.7)
+    // Before the fix: ~1/16 of the time (scrypt at N=1024 against N=16384). The fastest of
+    // each is compared: other tests running beside this one only ever add time, and a
+    // median of a few samples taken under that load once read 0.61 where alone it reads 0.9–1.1.
+    expect(fastest(oldAccount) / fastest(unknown)).toBeGreaterThan(0.7)
   })
 
   it('tops up exactly the missing work, in powers of two of N at today’s block size', () => {
