@@ -13,6 +13,9 @@ import { signalMetrics } from './metrics/signals'
 import { poolMetrics, redisErrors } from './metrics/worker'
 import { replies } from './redis-replies'
 
+/** How long an idle keep-alive connection stays open: longer than nginx's upstream 60 s. */
+const IDLE_CONNECTION_MS = 65_000
+
 /** One origin worker: the HTTP server and its pools, drained and closed on shutdown. */
 export function runWorker(config: OriginConfig): void {
   const logger = createLogger(config)
@@ -59,6 +62,11 @@ export function runWorker(config: OriginConfig): void {
     { fetch: app.fetch, port: config.ORIGIN_PORT, hostname: config.ORIGIN_HOST },
     (info) => logger.info({ port: info.port }, 'worker listening'),
   ) as Server
+  // The side that closes an idle connection first races its peer reusing it: a relay's
+  // shipment died with "Network connection lost", and a POST through nginx (upstream
+  // connections kept 60 s) would be a 502. Node's default is 5 s: outlast the clients.
+  server.keepAliveTimeout = IDLE_CONNECTION_MS
+  server.headersTimeout = IDLE_CONNECTION_MS + 1_000
 
   let draining = false
   const drain = async (reason: string) => {

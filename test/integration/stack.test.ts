@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
 import { apiClient, freshEmail, freshIp, operatorHeaders } from '../support/api'
@@ -47,6 +49,29 @@ describe('the stack, end to end', () => {
       database: { status: 'up' },
       redis: { status: 'up' },
     })
+  })
+
+  it('keeps an idle keep-alive connection open longer than the edge and nginx keep theirs', async () => {
+    // A server that closes an idle connection first races the client reusing it: the
+    // client's next request (a relay's shipment, a POST through nginx) dies with
+    // "Network connection lost" or a 502. nginx keeps upstream connections 60 s, workerd
+    // a few seconds; 6 s idle is past Node's default (5 s).
+    const { hostname, port } = new URL(stack.urls.origin)
+    const socket = connect(Number(port), hostname)
+    await once(socket, 'connect')
+    const ask = async () => {
+      socket.write(`GET /health HTTP/1.1\r\nHost: ${hostname}\r\nConnection: keep-alive\r\n\r\n`)
+      const [chunk] = (await Promise.race([
+        once(socket, 'data'),
+        once(socket, 'close').then(() => [Buffer.from('closed')]),
+      ])) as [Buffer]
+      return chunk.toString().split('\r\n')[0]
+    }
+    expect(await ask()).toBe('HTTP/1.1 200 OK')
+    await new Promise((r) => setTimeout(r, 6_000))
+    expect(socket.destroyed).toBe(false)
+    expect(await ask()).toBe('HTTP/1.1 200 OK')
+    socket.destroy()
   })
 
   it("serves the cluster's metrics on the origin's metrics port only, never through the edge", async () => {
