@@ -61,6 +61,8 @@ export class RelayStore {
     sql.exec('DROP TABLE IF EXISTS parcels')
     sql.exec(`CREATE TABLE IF NOT EXISTS reads (
       room TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room, user))`)
+    // Per room, what was set aside; `taken_through` is no longer read (relays before parcels
+    // moved to memory kept it) and stays only because existing storage has the column.
     sql.exec(`CREATE TABLE IF NOT EXISTS rooms (
       room TEXT PRIMARY KEY, taken_through INTEGER NOT NULL, set_aside INTEGER NOT NULL DEFAULT 0,
       at INTEGER NOT NULL)`)

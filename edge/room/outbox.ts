@@ -1,5 +1,6 @@
 import { INGEST_MAX_ITEMS, type IngestBody } from '../../shared/internal/ingest'
 import { backoffDelay } from '../backoff'
+import type { Landing } from '../relay/store'
 import { WakeUp } from '../wake-up'
 import type { RoomStore } from './store'
 
@@ -26,16 +27,6 @@ const PRESSED_CHECK_MS = 100
 
 /** Landing checks in a row without progress before the room hands everything over again. */
 const RESHIP_AFTER_IDLE_CHECKS = 6
-
-/**
- * What the relay says about a room's messages; `resend`: it no longer holds what the room
- * handed it (it restarted), so the room hands over everything not landed again.
- */
-export interface Landing {
-  landedThrough: number
-  setAside: number
-  resend?: true
-}
 
 /** The room's relay (an RPC stub in the room, a function in tests). */
 export interface Courier {
