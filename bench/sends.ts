@@ -7,6 +7,8 @@ import { quantile, workerdCpuSeconds } from './workerd'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const senders = Number(process.env.BENCH_SENDERS ?? 10)
+const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 20)
 
 export interface SendRow {
   name: string
@@ -85,8 +87,8 @@ async function drained(stack: Stack, roomId: string): Promise<number> {
 }
 
 /**
- * `npm run bench -- sends`: one room's send ceiling — acked WebSocket sends/s (10 sockets,
- * 20 in flight each) and HTTP sends/s (autocannon), with workerd's CPU per send.
+ * `npm run bench -- sends`: one room's send ceiling — acked WebSocket sends/s (BENCH_SENDERS sockets,
+ * BENCH_IN_FLIGHT in flight each) and HTTP sends/s (autocannon), with workerd's CPU per send.
  */
 export async function benchSends(): Promise<SendRow[]> {
   // The senders also receive every broadcast, in this one process: past ~2,500 sends/s it
@@ -95,14 +97,16 @@ export async function benchSends(): Promise<SendRow[]> {
   const stack = await startRoomStack({ ROOM_SOCKET_MAX_UNREAD_BYTES: String(64 << 20) })
   const rows: SendRow[] = []
   try {
-    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => benchUser(stack, `S${i}`)))
+    const users = await Promise.all(
+      Array.from({ length: senders }, (_, i) => benchUser(stack, `S${i}`)),
+    )
     const roomId = await benchRoom(stack, users[0]!.token)
     const sockets = await Promise.all(
       users.map((u) => openRoomSocket(stack.urls.edge, roomId, u.token)),
     )
-    process.stdout.write('  WebSocket sends (10 sockets × 20 in flight)… ')
+    process.stdout.write(`  WebSocket sends (${senders} sockets × ${inFlight} in flight)… `)
     const cpu0 = workerdCpuSeconds()
-    const ws = await socketSends(sockets, 20)
+    const ws = await socketSends(sockets, inFlight)
     const cpuWs = workerdCpuSeconds() - cpu0
     for (const s of sockets) s.close()
     rows.push({

@@ -118,7 +118,11 @@ export async function startWorkerdEdge(options: {
     vars: options.vars,
   })
   writeFileSync(configPath, config)
-  return spawnManaged('workerd', workerdBin, ['serve', configPath, '--verbose'], {
+  // PLAZA_INSPECTOR_PORT=9229: attach Chrome DevTools (or a CPU profiler), as under Miniflare.
+  const inspector = process.env.PLAZA_INSPECTOR_PORT
+    ? [`--inspector-addr=127.0.0.1:${Number(process.env.PLAZA_INSPECTOR_PORT)}`]
+    : []
+  return spawnManaged('workerd', workerdBin, ['serve', configPath, '--verbose', ...inspector], {
     cwd: options.stateDir,
     env: { ...process.env, ...options.vars },
     echo: options.echo,

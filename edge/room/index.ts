@@ -17,6 +17,7 @@ import { assemble } from './assemble'
 import type { RoomHistory, SendResult } from './contract'
 import type { FanOut } from './fanout'
 import { readFrame } from './frames'
+import { GroupCommit } from './group-commit'
 import { accepted, roomHeaders } from './headers'
 import type { AlarmClock, RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
@@ -55,6 +56,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private readonly clock: AlarmClock
   /** Learns where MySQL's numbering stands (a room that woke with empty storage). */
   private readonly numbering: () => Promise<boolean>
+  /** Sends that arrive together are stored in one event: one storage commit for all. */
+  private readonly commits = new GroupCommit()
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)
@@ -152,7 +155,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   private async onSend(ws: WebSocket, user: PresenceUser, frame: FrameOf<'send'>): Promise<void> {
     if (!this.store.numbered()) await this.numbering()
-    const result = this.accept(user, frame.clientMsgId, frame.body)
+    const result = await this.commits.run(() => this.accept(user, frame.clientMsgId, frame.body))
     if (result.ok) this.send(ws, { type: 'ack', ...result.ack })
     else {
       const { code, message } = result
@@ -210,7 +213,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
   async post(user: PresenceUser | 'system', clientMsgId: string, body: string) {
     if (!this.store.numbered()) await this.numbering()
     const system = user === 'system'
-    const result = this.accept(system ? SYSTEM_USER : user, clientMsgId, body, !system)
+    const author = system ? SYSTEM_USER : user
+    const result = await this.commits.run(() => this.accept(author, clientMsgId, body, !system))
     this.fanout.flush()
     return result
   }
@@ -254,7 +258,8 @@ export class Room extends DurableObject<Record<string, unknown>> {
 
   /** For tests and operators: the room's own bookkeeping. */
   async stats() {
-    return roomStats(this.store, this.outbox, this.sockets, this.presence, this.unread)
+    const { store, outbox, sockets, presence, unread, commits } = this
+    return roomStats(store, outbox, sockets, presence, unread, commits)
   }
 
   /** Checks, dedupes, numbers, stores, broadcasts; a retry gets its original ack even if now refused. */

@@ -84,10 +84,14 @@ export class RoomOutbox {
     )
   }
 
-  /** A message was stored: count it and make sure it is handed over. */
+  /**
+   * A message was stored: count it and make sure it is handed over — at once when a full
+   * batch waits, since at thousands of sends a second the gathering delay alone would fill
+   * the room's bound before its relay had seen a message.
+   */
   added(): void {
     this.size += 1
-    this.schedule()
+    this.schedule(this.store.countUnshipped() >= this.options.batch ? 0 : this.options.delayMs)
   }
 
   /** Something new to hand over: a round after `delay` (the earlier request wins). */

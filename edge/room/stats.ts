@@ -1,3 +1,4 @@
+import type { GroupCommit } from './group-commit'
 import type { RoomOutbox } from './outbox'
 import type { RoomPresence } from './presence'
 import type { RoomSockets } from './sockets'
@@ -11,6 +12,7 @@ export function roomStats(
   sockets: RoomSockets,
   presence: RoomPresence,
   unread: UnreadBound<WebSocket>,
+  commits: GroupCommit,
 ) {
   return {
     seq: store.seq,
@@ -26,5 +28,8 @@ export function roomStats(
     /** Sockets closed (4408) for owing more than the unread bound, since the room woke. */
     closedNotReading: unread.closed,
     presence: presence.snapshot().presence,
+    /** Storage commits that carried sends, and the sends they carried, since the room woke. */
+    sendCommits: commits.batches,
+    sendsCommitted: commits.ran,
   }
 }

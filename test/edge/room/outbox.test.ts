@@ -105,6 +105,25 @@ describe('RoomOutbox', () => {
     })
   })
 
+  it('hands over at once when a full batch waits, not after the gathering delay', async () => {
+    await withRoomStorage(async (_storage, store) => {
+      const relay = fakeRelay()
+      const outbox = new RoomOutbox(
+        store,
+        relay.courier,
+        { getAlarm: async () => null, setAlarm: async () => {} },
+        { ...options, delayMs: 60_000 },
+        { shipFailed: () => {} },
+      )
+      for (let i = 0; i < options.batch; i++) {
+        appendMany(store, 1)
+        outbox.added()
+      }
+      await sleep(50)
+      expect(relay.taken.map((b) => b.messages.length)).toEqual([options.batch])
+    })
+  })
+
   it('hands everything not landed over again, at once, when its relay says it restarted', async () => {
     await withRoomStorage(async (_storage, store) => {
       appendMany(store, 4)

@@ -1,5 +1,7 @@
+import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import type { Room } from '../../../edge/room'
 import { roomHeaders } from '../../../edge/room/headers'
 import { newId } from '../../../shared/ids'
 
@@ -22,6 +24,43 @@ describe('Room Durable Object', () => {
     ])
     expect(history.lowestHeld).toBe(1)
     expect((await room.stats()).seq).toBe(2)
+  })
+
+  it('takes a burst of concurrent sends gapless, each with its own ack, a duplicate with the original', async () => {
+    const room = env.ROOMS.getByName(newId())
+    // Two authors, each inside the per-user send burst (40).
+    const users = [0, 1].map((i) => ({ id: newId(), name: `Tester ${i}` }))
+    // A new room first learns where MySQL's numbering stands; then the burst.
+    expect(await room.post(users[1]!, 'first', 'm-first')).toMatchObject({ ok: true })
+    const sends = Array.from({ length: 40 }, (_, i) => room.post(users[i % 2]!, `c-${i}`, `m${i}`))
+    const retried = room.post(users[0]!, 'c-0', 'm0')
+    const acks = await Promise.all(sends)
+    // Concurrent calls may be taken in any order; each gets its own seq, with no gaps.
+    const seqs = acks.map((a) => (a.ok ? a.ack.seq : 0))
+    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2))
+    expect(await retried).toEqual(acks[0])
+    const stats = await room.stats()
+    expect(stats.seq).toBe(41)
+    expect(stats.sendsCommitted).toBe(42)
+    const history = await room.history({ limit: 100 })
+    const bodyOf = new Map(history.items.map((m) => [m.seq, m.body]))
+    expect(seqs.map((seq) => bodyOf.get(seq))).toEqual(seqs.map((_, i) => `m${i}`))
+  })
+
+  it('stores sends that arrive together in one storage commit', async () => {
+    const stub = env.ROOMS.getByName(newId())
+    const user = { id: newId(), name: 'Tester' }
+    expect(await stub.post(user, 'first', 'm-first')).toMatchObject({ ok: true })
+    // Thirty sends reach the room before it has run any of them (as frames read together do).
+    const acks = await runInDurableObject(stub, (room: Room) =>
+      Promise.all(Array.from({ length: 30 }, (_, i) => room.post(user, `c-${i}`, `m${i}`))),
+    )
+    expect(acks.every((a) => a.ok)).toBe(true)
+    const stats = await stub.stats()
+    expect({ commits: stats.sendCommits, sends: stats.sendsCommitted }).toEqual({
+      commits: 2, // the first send's, and one for the thirty (there were thirty before)
+      sends: 31,
+    })
   })
 
   it('knows its room id from the name it is addressed by', async () => {
