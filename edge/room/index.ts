@@ -156,11 +156,9 @@ export class Room extends DurableObject<Record<string, unknown>> {
   private async onSend(ws: WebSocket, user: PresenceUser, frame: FrameOf<'send'>): Promise<void> {
     if (!this.store.numbered()) await this.numbering()
     const result = await this.commits.run(() => this.accept(user, frame.clientMsgId, frame.body))
-    if (result.ok) this.send(ws, { type: 'ack', ...result.ack })
-    else {
-      const { code, message } = result
-      this.send(ws, { type: 'error', code, message, clientMsgId: frame.clientMsgId })
-    }
+    if (result.ok) return this.send(ws, { type: 'ack', ...result.ack })
+    const { code, message } = result
+    this.send(ws, { type: 'error', code, message, clientMsgId: frame.clientMsgId })
   }
 
   private onTyping(ws: WebSocket, user: PresenceUser): void {
@@ -212,9 +210,9 @@ export class Room extends DurableObject<Record<string, unknown>> {
   /** The HTTP send path, as a WebSocket send; a signed publish as the system (no send budget). */
   async post(user: PresenceUser | 'system', clientMsgId: string, body: string) {
     if (!this.store.numbered()) await this.numbering()
-    const system = user === 'system'
-    const author = system ? SYSTEM_USER : user
-    const result = await this.commits.run(() => this.accept(author, clientMsgId, body, !system))
+    const budgeted = user !== 'system'
+    const author = budgeted ? user : SYSTEM_USER
+    const result = await this.commits.run(() => this.accept(author, clientMsgId, body, budgeted))
     this.fanout.flush()
     return result
   }
