@@ -9,6 +9,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const wranglerBin = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
 export const wranglerEnv = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 
+/** PLAZA_INSPECTOR_PORT=9229: attach Chrome DevTools (or a CPU profiler) to the edge's isolate. */
+export function inspectorPort(): number | undefined {
+  const port = process.env.PLAZA_INSPECTOR_PORT
+  return port ? Number(port) : undefined
+}
+
 /**
  * Bundles the edge exactly as `wrangler deploy` would (dry run, nothing uploaded), so
  * tests and benchmarks run the deployable artifact rather than the sources.
@@ -73,10 +79,7 @@ export async function startMiniflareEdge(options: {
     port: options.port ?? 0,
     cf: false,
     durableObjectsPersist: options.persistTo ?? false,
-    // PLAZA_INSPECTOR_PORT=9229: attach Chrome DevTools (or a CPU profiler) to the edge's isolate.
-    ...(process.env.PLAZA_INSPECTOR_PORT
-      ? { inspectorPort: Number(process.env.PLAZA_INSPECTOR_PORT) }
-      : {}),
+    ...(inspectorPort() ? { inspectorPort: inspectorPort() } : {}),
   } as ConstructorParameters<typeof Miniflare>[0])
   const url = (await mf.ready).toString().replace(/\/$/, '')
   return { url, mf, logs, close: () => mf.dispose() }

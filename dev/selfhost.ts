@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { unstable_getMiniflareWorkerOptions } from 'wrangler'
-import { buildEdge } from './edge'
+import { buildEdge, inspectorPort } from './edge'
 import { type ManagedProcess, spawnManaged } from './processes'
 import { buildWeb } from './web'
 
@@ -118,10 +118,7 @@ export async function startWorkerdEdge(options: {
     vars: options.vars,
   })
   writeFileSync(configPath, config)
-  // PLAZA_INSPECTOR_PORT=9229: attach Chrome DevTools (or a CPU profiler), as under Miniflare.
-  const inspector = process.env.PLAZA_INSPECTOR_PORT
-    ? [`--inspector-addr=127.0.0.1:${Number(process.env.PLAZA_INSPECTOR_PORT)}`]
-    : []
+  const inspector = inspectorPort() ? [`--inspector-addr=127.0.0.1:${inspectorPort()}`] : []
   return spawnManaged('workerd', workerdBin, ['serve', configPath, '--verbose', ...inspector], {
     cwd: options.stateDir,
     env: { ...process.env, ...options.vars },

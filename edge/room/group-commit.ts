@@ -2,7 +2,7 @@
  * Sends that arrive together share one storage commit. The runtime commits a Durable
  * Object's writes once per event, and on a local disk that commit is an fsync that blocks
  * the object's only thread: one room taking each send in its own event topped out at
- * ~2,500 acked sends/s with its CPU half idle (docs/BENCHMARKS.md). Queued work runs
+ * ~2,300 acked sends/s with its CPU half idle (docs/BENCHMARKS.md). Queued work runs
  * together in a later event, after the frames already waiting have been read; its writes
  * then commit once, and the acks it sends wait for that commit (the output gate), so an
  * ack is still never ahead of durability.
