@@ -33,7 +33,7 @@ async function emailOf(c: Context): Promise<string | null> {
  * If the handler answers without reading (bad input), the check runs on its own after.
  *
  * `inIsolate`: the same rules, counted in this isolate only, with no round trip (a room
- * socket's connect: routes/room-live.ts says why).
+ * socket's connect and an HTTP send: routes/room-live.ts says why).
  */
 export function rateLimit(
   options: { auth?: boolean; withRead?: boolean; inIsolate?: boolean } = {},

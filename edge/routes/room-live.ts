@@ -62,25 +62,36 @@ roomLive.get('/v1/rooms/:id/ws', socketAuth(), rateLimit({ inIsolate: true }), a
   })
 })
 
-roomLive.post('/v1/rooms/:id/messages', rateLimit(), requireAuth(), async (c) => {
-  const { id } = parse(routes.postMessage.request.params, c.req.param())
-  const body = await readJson(c, PostMessageBody)
-  // Access first, then the name: a refused send must not leave a read in flight when the
-  // response goes out (workerd cancels it, and the cancellation reset the client's connection).
-  await requireAccess(c, id)
-  const user = { id: c.get('userId'), name: await displayName(c) }
-  const result = await roomObject(c, id).post(user, body.clientMsgId, body.body)
-  if (result.ok) return c.json(result.ack, 201)
-  throw new ApiError(result.code, result.message, {
-    headers:
-      result.code === 'unavailable'
-        ? { 'Retry-After': '5' }
-        : result.code === 'rate_limited'
-          ? { 'Retry-After': '1' }
-          : {},
-    details: { clientMsgId: body.clientMsgId },
-  })
-})
+/**
+ * A send's limits are counted in the isolate too, as a WebSocket send's are: the shared,
+ * exact limit on sends is the room's per-user budget (ROOM_USER_SENDS_*), kept where the
+ * send is serialized, for every edge at once. An Upstash round trip here was ~40 % of the
+ * edge's CPU per HTTP send (docs/BENCHMARKS.md) and added nothing the room does not hold.
+ */
+roomLive.post(
+  '/v1/rooms/:id/messages',
+  rateLimit({ inIsolate: true }),
+  requireAuth(),
+  async (c) => {
+    const { id } = parse(routes.postMessage.request.params, c.req.param())
+    const body = await readJson(c, PostMessageBody)
+    // Access first, then the name: a refused send must not leave a read in flight when the
+    // response goes out (workerd cancels it, and the cancellation reset the client's connection).
+    await requireAccess(c, id)
+    const user = { id: c.get('userId'), name: await displayName(c) }
+    const result = await roomObject(c, id).post(user, body.clientMsgId, body.body)
+    if (result.ok) return c.json(result.ack, 201)
+    throw new ApiError(result.code, result.message, {
+      headers:
+        result.code === 'unavailable'
+          ? { 'Retry-After': '5' }
+          : result.code === 'rate_limited'
+            ? { 'Retry-After': '1' }
+            : {},
+      details: { clientMsgId: body.clientMsgId },
+    })
+  },
+)
 
 roomLive.post('/v1/rooms/:id/read', rateLimit(), requireAuth(), async (c) => {
   const { id } = parse(routes.markRead.request.params, c.req.param())

@@ -196,6 +196,50 @@ describe('rate limits', () => {
     }
   })
 
+  it("counts HTTP sends in the isolate, the room's send budget being their shared limit: no Upstash round trip per send", async () => {
+    await awayFromWindowEdge()
+    const tight = await startMiniflareEdge({
+      vars: {
+        ...stack.edgeVars,
+        RATE_LIMIT_ROUTES: JSON.stringify({ 'POST /v1/rooms/:id/messages': 4 }),
+        ROOM_USER_SENDS_BURST: '2',
+        ROOM_USER_SENDS_PER_SECOND: '1',
+        // Nothing ships during the test: the origin's own Upstash calls stay out of the count.
+        ROOM_SHIP_DELAY_MS: '60000',
+      },
+    })
+    try {
+      const api = apiClient(tight.url, { ip: freshIp() })
+      const reg = await api('/v1/auth/register', {
+        method: 'POST',
+        json: { email: freshEmail(), password: 'correct horse battery', displayName: 'Sender' },
+      })
+      const token = reg.body.tokens.accessToken as string
+      const room = await api('/v1/rooms', { method: 'POST', token, json: { name: 'sends' } })
+      const before = stack.standIns.upstash.requests
+      const answers = []
+      for (let i = 0; i < 5; i++) {
+        answers.push(
+          await api(`/v1/rooms/${room.body.id}/messages`, {
+            method: 'POST',
+            token,
+            json: { clientMsgId: `c${i}`, body: `m${i}` },
+          }),
+        )
+      }
+      expect(answers.map((a) => a.status)).toEqual([201, 201, 429, 429, 429])
+      // The room's budget (burst 2) refused the third and fourth: it names the send…
+      expect(answers[2]!.body.error.details).toEqual({ clientMsgId: 'c2' })
+      expect(answers[2]!.headers.get('retry-after')).toBe('1')
+      // …the edge's count (4 a minute, in the isolate) the fifth, before the room saw it.
+      expect(answers[4]!.body.error.details).toBeUndefined()
+      expect(answers[3]!.headers.get('ratelimit-remaining')).toBe('0')
+      expect(stack.standIns.upstash.requests - before).toBe(0)
+    } finally {
+      await tight.close()
+    }
+  })
+
   it('gives a signed-in user the per-user budget', async () => {
     const api = apiClient(stack.urls.edge, { ip: freshIp() })
     const reg = await api('/v1/auth/register', {
