@@ -26,7 +26,7 @@ export class FanOut {
   /** Highest seq already handed to the sockets. */
   broadcastSeq: number
   private pending: ServerFrame[] = []
-  private flushQueued = false
+  private timer: ReturnType<typeof setTimeout> | undefined
   private lastFlush = 0
 
   constructor(
@@ -45,10 +45,17 @@ export class FanOut {
   /** Queues a frame for every socket; one flush per turn (or interval) sends them all. */
   broadcast(frame: ServerFrame): void {
     this.pending.push(frame)
-    if (this.flushQueued) return
-    this.flushQueued = true
+    if (this.timer !== undefined) return
     const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now())
-    setTimeout(() => this.flush(), wait)
+    this.timer = setTimeout(() => this.flush(), wait)
+  }
+
+  /**
+   * Flushes now if the interval allows: a batch of sends has just been stored, and in a
+   * small room the timer would be one more event per message for the same frames.
+   */
+  flushIfDue(): void {
+    if (this.pending.length && Date.now() >= this.lastFlush + this.intervalMs) this.flush()
   }
 
   /** For everyone but `except` (presence, typing: rare): the queue goes first, to keep order. */
@@ -60,7 +67,8 @@ export class FanOut {
   }
 
   flush(): void {
-    this.flushQueued = false
+    clearTimeout(this.timer)
+    this.timer = undefined
     if (!this.pending.length) return
     this.lastFlush = Date.now()
     const frames = this.pending

@@ -1,3 +1,12 @@
+export interface GroupCommitOptions {
+  /** Runs after each batch, once the work's callers have resumed (their acks sent). */
+  afterBatch?: () => void
+  /** A batch this large runs at once. */
+  maxBatch?: number
+  /** A batch that has waited this long runs at once. */
+  maxWaitMs?: number
+}
+
 /**
  * Sends that arrive together share one storage commit. The runtime commits a Durable
  * Object's writes once per event, and on a local disk that commit is an fsync that blocks
@@ -16,14 +25,18 @@ export class GroupCommit {
   private queued: (() => void)[] = []
   private since = 0
   private timer: ReturnType<typeof setTimeout> | undefined
+  private readonly afterBatch: () => void
+  private readonly maxBatch: number
+  private readonly maxWaitMs: number
   /** Batches run and work run in them, since the object woke (the room's stats). */
   batches = 0
   ran = 0
 
-  constructor(
-    private readonly maxBatch = 1_000,
-    private readonly maxWaitMs = 20,
-  ) {}
+  constructor(options: GroupCommitOptions = {}) {
+    this.afterBatch = options.afterBatch ?? (() => {})
+    this.maxBatch = options.maxBatch ?? 1_000
+    this.maxWaitMs = options.maxWaitMs ?? 20
+  }
 
   /** Runs `work` with the rest of its batch, in order; resolves with what it returned. */
   run<T>(work: () => T): Promise<T> {
@@ -55,5 +68,6 @@ export class GroupCommit {
     this.batches += 1
     this.ran += batch.length
     for (const work of batch) work()
+    queueMicrotask(this.afterBatch)
   }
 }

@@ -57,7 +57,7 @@ export class Room extends DurableObject<Record<string, unknown>> {
   /** Learns where MySQL's numbering stands (a room that woke with empty storage). */
   private readonly numbering: () => Promise<boolean>
   /** Sends that arrive together are stored in one event: one storage commit for all. */
-  private readonly commits = new GroupCommit()
+  private readonly commits = new GroupCommit({ afterBatch: () => this.fanout.flushIfDue() })
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env)

@@ -38,6 +38,21 @@ describe('FanOut', () => {
     expect(JSON.parse(a.messages[1]!).map((f: { seq: number }) => f.seq)).toEqual([2, 3])
   })
 
+  it('flushes at once when asked and the interval allows, and its timer then sends nothing more', async () => {
+    const a = recorder()
+    const fanout = new FanOut(() => [a], { lowestHeld: () => 1, range: () => [] }, 100, 0)
+    fanout.broadcast(message(1))
+    fanout.flushIfDue()
+    expect(a.frames().map((f) => f.seq)).toEqual([1])
+    fanout.broadcast(message(2))
+    fanout.flushIfDue() // inside the interval: left to the timer
+    expect(a.messages).toHaveLength(1)
+    await sleep(130)
+    expect(a.frames().map((f) => f.seq)).toEqual([1, 2])
+    await sleep(20)
+    expect(a.messages).toHaveLength(2)
+  })
+
   it('sends frames for everyone but one after what is queued, keeping order', async () => {
     const a = recorder()
     const b = recorder()

@@ -19,7 +19,7 @@ describe('GroupCommit', () => {
   })
 
   it('queues work for a later event, and runs it at once when the batch is full', async () => {
-    const commits = new GroupCommit(3)
+    const commits = new GroupCommit({ maxBatch: 3 })
     const ran: number[] = []
     const queued = [1, 2].map((n) => commits.run(() => ran.push(n)))
     expect(ran).toEqual([])
@@ -33,10 +33,34 @@ describe('GroupCommit', () => {
   })
 
   it('runs a batch that has waited its longest with the work that finds it so', async () => {
-    const commits = new GroupCommit(1_000, 0)
+    const commits = new GroupCommit({ maxWaitMs: 0 })
     const ran: number[] = []
     void commits.run(() => ran.push(1))
     expect(ran).toEqual([1])
+  })
+
+  it('runs afterBatch once a batch is done, after its callers have resumed', async () => {
+    const seen: string[] = []
+    const commits = new GroupCommit({ afterBatch: () => seen.push('after') })
+    await Promise.all(
+      [1, 2, 3].map(async (n) => {
+        await commits.run(() => seen.push(`ran ${n}`))
+        seen.push(`ack ${n}`)
+      }),
+    )
+    await commits.run(() => seen.push('ran 4'))
+    await new Promise((r) => setTimeout(r, 0))
+    expect(seen).toEqual([
+      'ran 1',
+      'ran 2',
+      'ran 3',
+      'ack 1',
+      'ack 2',
+      'ack 3',
+      'after',
+      'ran 4',
+      'after',
+    ])
   })
 
   it('rejects only the caller whose work threw; the rest of the batch runs', async () => {
