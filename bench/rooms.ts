@@ -39,6 +39,8 @@ export async function startRoomStack(
   const stack = await startStack({
     edge,
     edgePersistTo: persistTo,
+    // BENCH_EDGE_PROCESSES=4 (with BENCH_EDGE=workerd): rooms split over four workerd processes.
+    edgeProcesses: Number(process.env.BENCH_EDGE_PROCESSES ?? 1),
     databaseUrl: benchDatabaseUrl,
     redisUrl: benchRedisUrl,
     originWorkers: 2,

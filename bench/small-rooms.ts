@@ -165,6 +165,8 @@ async function benchPlaza(): Promise<{ rows: SmallRoomsRow[]; notes: string[] }>
     const rows = await runSteps('Plaza', clients, {
       ...common,
       workerd: /workerd/,
+      // In front of several workerd processes (BENCH_EDGE_PROCESSES): nginx routes each room.
+      router: /nginx/,
       origin: /origin\/main/,
       'stand-ins': /dev\/standins/,
     })

@@ -10,6 +10,8 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<number | null>
   /** SIGKILL to the whole process group at once (fault tests); resolves when it has exited. */
   kill(): Promise<void>
+  /** Every process group it stands for, when more than its own (the self-hosted edge's processes). */
+  pids?: number[]
 }
 
 /**
@@ -120,7 +122,7 @@ export async function stopLeftovers(pidFile: string, log: (m: string) => void): 
 
 export async function recordPids(pidFile: string, processes: ManagedProcess[]): Promise<void> {
   const { writeFile } = await import('node:fs/promises')
-  const pids = processes.map((p) => p.child.pid).filter(Boolean)
+  const pids = processes.flatMap((p) => p.pids ?? [p.child.pid]).filter(Boolean)
   await writeFile(pidFile, JSON.stringify({ launcher: process.pid, pids }))
 }
 
@@ -159,4 +161,29 @@ export async function ensurePortsFree(ports: Record<string, number>): Promise<vo
         '(EDGE_PORT, ORIGIN_PORT, METRICS_PORT, UPSTASH_PORT, PLANETSCALE_PORT)',
     )
   }
+}
+
+/** Resolves once `url` answers at all; fails with the process's last log lines if it exits or stays silent. */
+export async function waitFor(
+  url: string,
+  process: ManagedProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (process.child.exitCode !== null) {
+      throw new Error(
+        `${process.name} exited with code ${process.child.exitCode}:\n${process.logs.slice(-30).join('\n')}`,
+      )
+    }
+    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    )
+    if (answered) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(
+    `${process.name} did not answer at ${url} within ${timeoutMs} ms:\n${process.logs.slice(-30).join('\n')}`,
+  )
 }

@@ -15,6 +15,7 @@ import {
   recordPids,
   spawnManaged,
   stopLeftovers,
+  waitFor,
 } from './processes'
 import { checkServices, devSecrets } from './services'
 import { startUpstashStandIn } from './upstash'
@@ -40,6 +41,8 @@ export interface StackOptions {
   edgeVars?: Record<string, string>
   /** Miniflare: keep the Durable Objects' storage here, so `restartEdge` keeps it; workerd: its state directory. */
   edgePersistTo?: string
+  /** workerd: run the edge as this many processes, rooms split between them by id, behind nginx. */
+  edgeProcesses?: number
   /** Print each part's output, prefixed with its name. */
   echo?: boolean
   onProgress?: (message: string) => void
@@ -241,9 +244,13 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       await waitFor(`${edgeUrl}/health`, managed, 60_000)
     } else if (options.edge === 'workerd') {
       progress('starting the edge under standalone workerd')
-      const { startWorkerdEdge } = await import('./selfhost')
       const stateDir = options.edgePersistTo ?? join(root, '.dev', 'selfhost')
+      const processes = options.edgeProcesses ?? 1
       const edgeOptions = { vars, port: options.ports.edge, stateDir, echo: options.echo }
+      const startWorkerdEdge = async (o: typeof edgeOptions) =>
+        processes > 1
+          ? (await import('./selfhost-cluster')).startWorkerdCluster({ ...o, processes })
+          : (await import('./selfhost')).startWorkerdEdge(o)
       let workerd = await startWorkerdEdge(edgeOptions)
       cleanups.push(() => workerd.stop())
       // A launcher killed without cleaning up leaves these: the next start stops them.
@@ -307,24 +314,12 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
 }
 
 /** Polls `url` until it answers at all (any status), or the process dies, or time runs out. */
-async function waitFor(url: string, process: ManagedProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (process.child.exitCode !== null) {
-      throw new Error(
-        `${process.name} exited with code ${process.child.exitCode}:\n${process.logs.slice(-30).join('\n')}`,
-      )
-    }
-    const answered = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
-      () => true,
-      () => false,
-    )
-    if (answered) return
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(
-    `${process.name} did not answer at ${url} within ${timeoutMs} ms:\n${process.logs.slice(-30).join('\n')}`,
-  )
+/** PLAZA_EDGE_PROCESSES: 1–64 (one per core is the sense of it). */
+function edgeProcessesFrom(value: string | undefined): number {
+  const n = Number(value ?? 1)
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`PLAZA_EDGE_PROCESSES must be a whole number from 1 to 64, not ${value}`)
+  return n
 }
 
 async function main(): Promise<void> {
@@ -342,6 +337,7 @@ async function main(): Promise<void> {
     stack = await startStack({
       // `npm run selfhost`: the edge under standalone workerd instead of wrangler dev.
       edge: env.PLAZA_EDGE === 'workerd' ? 'workerd' : 'wrangler',
+      edgeProcesses: edgeProcessesFrom(env.PLAZA_EDGE_PROCESSES),
       databaseUrl: env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza',
       redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
       ports,

@@ -209,6 +209,14 @@ export const edgeConfigSchema = z
     ROOM_SHIP_MAX_BACKOFF_MS: positiveInt.default(30_000),
     /** Relays: each gathers many rooms' messages and ships them to MySQL together; rooms pick one by id. */
     RELAY_COUNT: positiveInt.default(2),
+    /**
+     * Which process of a self-hosted edge this is (set by `PLAZA_EDGE_PROCESSES`): each
+     * process has relays of its own, named apart so their signals do not overwrite each other.
+     */
+    EDGE_NODE: z
+      .string()
+      .regex(/^[a-z0-9-]{0,32}$/, 'lowercase letters, digits and dashes, at most 32')
+      .default(''),
     /** How long a relay gathers before it ships (at once when RELAY_BATCH are waiting). */
     RELAY_GATHER_MS: z.coerce.number().int().min(0).default(200),
     /** Messages per shipment from a relay to the origin, all rooms together. */

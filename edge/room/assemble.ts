@@ -23,7 +23,7 @@ function courierOf(
   // One stub, reused; a call that fails may have broken it, so the next gets a new one.
   let stub: DurableObjectStub<Relay> | undefined
   const call = async <T>(use: (relay: DurableObjectStub<Relay>) => Promise<T>): Promise<T> => {
-    stub ??= relays.getByName(relayFor(roomId(), config.RELAY_COUNT))
+    stub ??= relays.getByName(relayFor(roomId(), config.RELAY_COUNT, config.EDGE_NODE))
     try {
       return await use(stub)
     } catch (err) {
