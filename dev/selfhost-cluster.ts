@@ -121,7 +121,7 @@ export async function startWorkerdCluster(options: {
       `PLAZA_EDGE_PROCESSES=${options.processes} routes rooms with nginx, and ${NGINX} is missing: apt-get install nginx`,
     )
   }
-  checkLayout(options.stateDir, options.processes)
+  // The launcher has checked the state directory's layout (checkLayout) before calling.
   const backends: number[] = []
   const edges: ManagedProcess[] = []
   const stopAll = async () => {

@@ -247,9 +247,11 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
       const stateDir = options.edgePersistTo ?? join(root, '.dev', 'selfhost')
       const processes = options.edgeProcesses ?? 1
       const edgeOptions = { vars, port: options.ports.edge, stateDir, echo: options.echo }
+      const { checkLayout, startWorkerdCluster } = await import('./selfhost-cluster')
+      checkLayout(stateDir, processes)
       const startWorkerdEdge = async (o: typeof edgeOptions) =>
         processes > 1
-          ? (await import('./selfhost-cluster')).startWorkerdCluster({ ...o, processes })
+          ? startWorkerdCluster({ ...o, processes })
           : (await import('./selfhost')).startWorkerdEdge(o)
       let workerd = await startWorkerdEdge(edgeOptions)
       cleanups.push(() => workerd.stop())
@@ -338,6 +340,7 @@ async function main(): Promise<void> {
       // `npm run selfhost`: the edge under standalone workerd instead of wrangler dev.
       edge: env.PLAZA_EDGE === 'workerd' ? 'workerd' : 'wrangler',
       edgeProcesses: edgeProcessesFrom(env.PLAZA_EDGE_PROCESSES),
+      edgePersistTo: env.PLAZA_SELFHOST_DIR || undefined,
       databaseUrl: env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/plaza',
       redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
       ports,
@@ -373,8 +376,13 @@ Ctrl-C stops everything.
     console.log('plaza: stopped.')
     process.exit(0)
   }
-  process.on('SIGINT', () => void shutdown('SIGINT'))
-  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  // The launcher owns Ctrl-C: wrangler, loaded to read wrangler.toml (the self-hosted edge's
+  // compatibility settings), installs handlers that exit at once, and the edge's processes
+  // (their own process groups) were left running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal)
+    process.on(signal, () => void shutdown(signal))
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
