@@ -70,12 +70,16 @@ ${backends.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
  */
 export function checkLayout(stateDir: string, processes: number): void {
   const file = join(stateDir, LAYOUT_FILE)
+  // Without the file (written before it existed, or lost): what the storage itself shows.
   const single = existsSync(join(stateDir, 'do')) && readdirSync(join(stateDir, 'do')).length > 0
+  const several = existsSync(stateDir)
+    ? readdirSync(stateDir).filter((name) => /^edge-\d+$/.test(name)).length
+    : 0
   const laidOut = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as { processes: number }).processes
     : single
       ? 1
-      : processes
+      : several || processes
   if (laidOut !== processes) {
     throw new Error(
       `${stateDir} holds rooms laid out for ${laidOut} edge process(es); starting ${processes} ` +

@@ -85,5 +85,8 @@ describe('the self-hosted edge over two workerd processes', () => {
       /laid out for 2 edge process\(es\); starting 3 would open rooms on storage that is not theirs/,
     )
     expect(() => checkLayout(state, 2)).not.toThrow()
+    // The record lost, the storage itself still says how it was laid out.
+    rmSync(join(state, 'layout.json'))
+    expect(() => checkLayout(state, 1)).toThrow(/laid out for 2 edge process\(es\)/)
   })
 })
