@@ -15,9 +15,9 @@ const LAYOUT_FILE = 'layout.json'
  * `/internal/rooms/:id/…`) — goes to the process that owns the room, chosen by a hash of
  * the room id over the process list (nginx's plain `hash`: by position, so the backends'
  * ports may change between runs); everything else to one fixed process (the live
- * dashboard's object lives there). A process that is down answers 502: never another
- * process, which would open the room on storage that is not its own (`max_fails=0`,
- * `proxy_next_upstream off`).
+ * dashboard's object lives there); `/health/edge-N` is process N's health check. A
+ * process that is down answers 502: never another process, which would open the room on
+ * storage that is not its own (`max_fails=0`, `proxy_next_upstream off`).
  */
 export function edgeRouterConfig(options: { dir: string; port: number; backends: number[] }) {
   const { dir, port, backends } = options
@@ -46,6 +46,8 @@ ${backends.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
   server {
     listen 127.0.0.1:${port};
     client_max_body_size 8m;
+    # /health answers for the process that holds no rooms' traffic; each process by its number:
+${backends.map((p, n) => `    location = /health/edge-${n} { proxy_pass http://127.0.0.1:${p}/health; }`).join('\n')}
     location / {
       proxy_pass http://plaza_edge;
       proxy_http_version 1.1;

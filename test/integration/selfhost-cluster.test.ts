@@ -73,11 +73,17 @@ describe('the self-hosted edge over two workerd processes', () => {
     expect(roomsStoredIn(1)).toBeGreaterThan(0)
   }, 120_000)
 
-  it('serves the page and the health check through its router', async () => {
+  it("serves the page, the health check and each process's health check through its router", async () => {
     expect((await fetch(`${stack.urls.edge}/`)).status).toBe(200)
     const health = await fetch(`${stack.urls.edge}/health`)
     expect([200, 503]).toContain(health.status)
     expect(await health.json()).toHaveProperty('status')
+    for (const n of [0, 1]) {
+      const one = await fetch(`${stack.urls.edge}/health/edge-${n}`)
+      expect([200, 503]).toContain(one.status)
+      expect(await one.json()).toHaveProperty('status')
+    }
+    expect((await fetch(`${stack.urls.edge}/health/edge-2`)).status).toBe(404)
   })
 
   it('refuses to start with another number of processes on the same storage', () => {
