@@ -137,7 +137,10 @@ export async function startWorkerdCluster(options: {
     for (let n = 0; n < options.processes; n++) {
       const port = await freePort()
       const stateDir = join(options.stateDir, `edge-${n}`)
-      const vars = { ...options.vars, EDGE_NODE: String(n) }
+      // One relay a process unless RELAY_COUNT says otherwise: every process ships its own
+      // batches, and four processes of two relays each halved the messages per INSERT (12
+      // against 23) and cost the origin a fifth more CPU (docs/BENCHMARKS.md).
+      const vars = { RELAY_COUNT: '1', ...options.vars, EDGE_NODE: String(n) }
       const edge = await startWorkerdEdge({ vars, port, stateDir, echo: options.echo })
       edges.push(edge)
       backends.push(port)

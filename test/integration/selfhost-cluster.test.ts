@@ -31,19 +31,22 @@ afterAll(async () => {
   rmSync(state, { recursive: true, force: true })
 })
 
-/** Room objects with storage in process `n` (one SQLite file each, named by the object's id). */
-const roomsStoredIn = (n: number) => {
-  const dir = join(state, `edge-${n}`, 'do', 'plaza-room')
+/** Objects of a class with storage in process `n` (one SQLite file each, named by the object's id). */
+const storedIn = (n: number, kind: 'room' | 'relay') => {
+  const dir = join(state, `edge-${n}`, 'do', `plaza-${kind}`)
   return existsSync(dir)
     ? readdirSync(dir).filter((f) => /^[0-9a-f]{64}\.sqlite$/.test(f)).length
     : 0
 }
+const roomsStoredIn = (n: number) => storedIn(n, 'room')
+/** Enough that all of them landing in one process (2 in 2^ROOMS) is not a flaky test. */
+const ROOMS = 16
 
 describe('the self-hosted edge over two workerd processes', () => {
   it("sends all of a room's traffic to one process, spreads rooms over both, and loses nothing", async () => {
     const [ada, bob] = [await registerUser(stack, 'Ada'), await registerUser(stack, 'Bob')]
     const rooms: string[] = []
-    for (let i = 0; i < 8; i++) rooms.push(await createRoom(stack, ada))
+    for (let i = 0; i < ROOMS; i++) rooms.push(await createRoom(stack, ada))
     const db = await mysql.createConnection(databaseUrl('plaza_it'))
     try {
       for (const roomId of rooms) {
@@ -67,10 +70,12 @@ describe('the self-hosted edge over two workerd processes', () => {
     } finally {
       await db.end()
     }
-    // Eight rooms over two processes by a hash of their ids: each process holds some.
-    expect(roomsStoredIn(0) + roomsStoredIn(1)).toBe(8)
+    // Rooms over two processes by a hash of their ids: each process holds some.
+    expect(roomsStoredIn(0) + roomsStoredIn(1)).toBe(ROOMS)
     expect(roomsStoredIn(0)).toBeGreaterThan(0)
     expect(roomsStoredIn(1)).toBeGreaterThan(0)
+    // One relay a process ships all its rooms' messages (fewer, larger shipments).
+    expect([storedIn(0, 'relay'), storedIn(1, 'relay')]).toEqual([1, 1])
   }, 120_000)
 
   it("serves the page, the health check and each process's health check through its router", async () => {
