@@ -334,6 +334,8 @@ async function main(): Promise<void> {
     planetscale: Number(env.PLANETSCALE_PORT ?? 8306),
     metrics: Number(env.METRICS_PORT ?? 9464),
   }
+  const signals = ['SIGINT', 'SIGTERM'] as const
+  const listenersBefore = new Map(signals.map((s) => [s, new Set(process.listeners(s))]))
   let stack: Stack
   try {
     stack = await startStack({
@@ -376,11 +378,13 @@ Ctrl-C stops everything.
     console.log('plaza: stopped.')
     process.exit(0)
   }
-  // The launcher owns Ctrl-C: wrangler, loaded to read wrangler.toml (the self-hosted edge's
-  // compatibility settings), installs handlers that exit at once, and the edge's processes
-  // (their own process groups) were left running.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal)
+  // The launcher owns Ctrl-C: wrangler, loaded while the stack started (it reads
+  // wrangler.toml for the self-hosted edge), installs handlers that exit at once, which left
+  // the edge's processes running. Those go; what was there before stays (tsx's own handler,
+  // which tells tsx's CLI the signal arrived: without it the CLI kills this process).
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal))
+      if (!listenersBefore.get(signal)?.has(listener)) process.removeListener(signal, listener)
     process.on(signal, () => void shutdown(signal))
   }
 }

@@ -15,7 +15,7 @@ let pidFile = ''
 const state = mkdtempSync(join(tmpdir(), 'plaza-launcher-'))
 
 afterAll(async () => {
-  if (launcher?.exitCode === null) launcher.kill('SIGKILL')
+  if (launcher?.exitCode === null) process.kill(-launcher.pid!, 'SIGKILL')
   // Whatever a failed run left behind (the launcher records its parts' process groups).
   if (pidFile) await stopLeftovers(pidFile, () => {})
   rmSync(state, { recursive: true, force: true })
@@ -37,7 +37,10 @@ describe('the launcher (npm run selfhost)', () => {
       METRICS_PORT: await freePort(),
     }
     pidFile = join(root, '.dev', `stack-${ports.EDGE_PORT}.pids`)
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'dev/stack.ts'], {
+    // As `npm run selfhost` runs it (tsx's CLI, which relays signals to its child), in a
+    // process group of its own, so that Ctrl-C can reach the whole group as a terminal's does.
+    launcher = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['dev/stack.ts'], {
+      detached: true,
       cwd: root,
       env: {
         ...process.env,
@@ -61,7 +64,7 @@ describe('the launcher (npm run selfhost)', () => {
     await until('the stack to be up', () => output.includes('Ctrl-C stops everything'), 90_000)
     const edge = `http://127.0.0.1:${ports.EDGE_PORT}/health`
     expect(await answers(edge)).toBe(true)
-    launcher.kill('SIGINT')
+    process.kill(-launcher.pid!, 'SIGINT')
     const [code] = await once(launcher, 'exit')
     expect(output).toContain('plaza: stopped.')
     expect(code).toBe(0)
