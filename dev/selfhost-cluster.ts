@@ -1,10 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { inspectorPort } from './edge'
 import { freePort, type ManagedProcess, spawnManaged, waitFor } from './processes'
-import { startWorkerdEdge } from './selfhost'
+import { buildForWorkerd, startWorkerdEdge } from './selfhost'
 
 const NGINX = '/usr/sbin/nginx'
+
+/** The temp directories nginx wants (created under the router's directory). */
+const NGINX_TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
 
 /** What the state directory was laid out for: its rooms' storage belongs to this many processes. */
 const LAYOUT_FILE = 'layout.json'
@@ -21,14 +25,13 @@ const LAYOUT_FILE = 'layout.json'
  */
 export function edgeRouterConfig(options: { dir: string; port: number; backends: number[] }) {
   const { dir, port, backends } = options
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
   return `daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 worker_processes 1;
 events { worker_connections 65536; }
 http {
-${temp.map((t) => `  ${t}_temp_path ${dir}/${t};`).join('\n')}
+${NGINX_TEMP_DIRS.map((t) => `  ${t}_temp_path ${dir}/${t};`).join('\n')}
   access_log off;
   map $uri $plaza_room {
     "~^/(?:v1|internal)/rooms/(?<plaza_room_id>[^/]+)/" $plaza_room_id;
@@ -72,16 +75,9 @@ ${backends.map((p, n) => `    location = /health/edge-${n} { proxy_pass http://1
  */
 export function checkLayout(stateDir: string, processes: number): void {
   const file = join(stateDir, LAYOUT_FILE)
-  // Without the file (written before it existed, or lost): what the storage itself shows.
-  const single = existsSync(join(stateDir, 'do')) && readdirSync(join(stateDir, 'do')).length > 0
-  const several = existsSync(stateDir)
-    ? readdirSync(stateDir).filter((name) => /^edge-\d+$/.test(name)).length
-    : 0
   const laidOut = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as { processes: number }).processes
-    : single
-      ? 1
-      : several || processes
+    : (storedLayout(stateDir) ?? processes)
   if (laidOut !== processes) {
     throw new Error(
       `${stateDir} holds rooms laid out for ${laidOut} edge process(es); starting ${processes} ` +
@@ -93,10 +89,20 @@ export function checkLayout(stateDir: string, processes: number): void {
   writeFileSync(file, JSON.stringify({ processes }))
 }
 
+/**
+ * Without the record (written before it existed, or lost), what the storage shows: one
+ * process keeps its rooms in `do/`, several in `edge-N/`; null for a directory with neither.
+ */
+function storedLayout(stateDir: string): number | null {
+  if (!existsSync(stateDir)) return null
+  const dir = join(stateDir, 'do')
+  if (existsSync(dir) && readdirSync(dir).length > 0) return 1
+  return readdirSync(stateDir).filter((name) => /^edge-\d+$/.test(name)).length || null
+}
+
 /** nginx with `config`, its pid, logs and temp files under `dir`; checked (`nginx -t`) first. */
 function startRouter(dir: string, config: string, echo?: boolean): ManagedProcess {
-  for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
-    mkdirSync(join(dir, t), { recursive: true })
+  for (const t of NGINX_TEMP_DIRS) mkdirSync(join(dir, t), { recursive: true })
   const file = join(dir, 'nginx.conf')
   writeFileSync(file, config)
   const test = spawnSync(NGINX, ['-t', '-q', '-c', file, '-p', dir])
@@ -134,6 +140,10 @@ export async function startWorkerdCluster(options: {
     await Promise.all(edges.map((e) => e.stop()))
   }
   try {
+    // One build for all: a `wrangler deploy --dry-run` is seconds, and every process runs the same.
+    const built = await buildForWorkerd(options.stateDir)
+    // PLAZA_INSPECTOR_PORT=P: process N's inspector on P + N (one port cannot serve two).
+    const inspector = inspectorPort()
     for (let n = 0; n < options.processes; n++) {
       const port = await freePort()
       const stateDir = join(options.stateDir, `edge-${n}`)
@@ -141,11 +151,17 @@ export async function startWorkerdCluster(options: {
       // batches, and four processes of two relays each halved the messages per INSERT (12
       // against 23) and cost the origin a fifth more CPU (docs/BENCHMARKS.md).
       const vars = { RELAY_COUNT: '1', ...options.vars, EDGE_NODE: String(n) }
-      const edge = await startWorkerdEdge({ vars, port, stateDir, echo: options.echo })
-      edges.push(edge)
+      const echo = options.echo
+      const processInspector = inspector && inspector + n
+      edges.push(
+        await startWorkerdEdge({ vars, port, stateDir, echo, built, inspector: processInspector }),
+      )
       backends.push(port)
-      await waitFor(`http://127.0.0.1:${port}/health`, edge, 60_000)
     }
+    // Started together, then each waited for: they come up side by side.
+    await Promise.all(
+      backends.map((port, n) => waitFor(`http://127.0.0.1:${port}/health`, edges[n]!, 60_000)),
+    )
     const dir = join(options.stateDir, 'router')
     const router = startRouter(
       dir,

@@ -94,31 +94,45 @@ const ASSET_WORKER = `export default {
   },
 }`
 
+/** The edge's bundle and the page, built once for however many workerd processes run them. */
+export interface EdgeBuild {
+  bundle: string
+  assetsDir: string
+}
+
+export async function buildForWorkerd(stateDir: string): Promise<EdgeBuild> {
+  return { bundle: await buildEdge(join(stateDir, 'bundle')), assetsDir: buildWeb() }
+}
+
 /**
- * The edge without a Cloudflare account: builds the bundle and the page, writes the config
- * into `stateDir`, runs workerd (its own process group). Durable Objects keep their SQLite
- * files in `stateDir/do`, so a restart keeps every room's and relay's storage.
+ * The edge without a Cloudflare account: builds the bundle and the page (unless `built`),
+ * writes the config into `stateDir`, runs workerd (its own process group). Durable Objects
+ * keep their SQLite files in `stateDir/do`, so a restart keeps every room's and relay's
+ * storage. `inspector`: the inspector's port (default PLAZA_INSPECTOR_PORT).
  */
 export async function startWorkerdEdge(options: {
   vars: Record<string, string>
   port: number
   stateDir: string
   echo?: boolean
+  built?: EdgeBuild
+  inspector?: number
 }): Promise<ManagedProcess> {
-  const bundle = await buildEdge(join(options.stateDir, 'bundle'))
+  const { bundle, assetsDir } = options.built ?? (await buildForWorkerd(options.stateDir))
   const storageDir = join(options.stateDir, 'do')
   mkdirSync(storageDir, { recursive: true })
   const configPath = join(options.stateDir, 'edge.capnp')
   const config = workerdConfig({
     // Cap'n Proto embeds resolve relative to the config file (a leading / means its import path).
     bundle: relative(options.stateDir, bundle),
-    assetsDir: buildWeb(),
+    assetsDir,
     storageDir,
     port: options.port,
     vars: options.vars,
   })
   writeFileSync(configPath, config)
-  const inspector = inspectorPort() ? [`--inspector-addr=127.0.0.1:${inspectorPort()}`] : []
+  const port = options.inspector ?? inspectorPort()
+  const inspector = port ? [`--inspector-addr=127.0.0.1:${port}`] : []
   return spawnManaged('workerd', workerdBin, ['serve', configPath, '--verbose', ...inspector], {
     cwd: options.stateDir,
     env: { ...process.env, ...options.vars },

@@ -315,7 +315,6 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
   }
 }
 
-/** Polls `url` until it answers at all (any status), or the process dies, or time runs out. */
 /** PLAZA_EDGE_PROCESSES: 1–64 (one per core is the sense of it). */
 function edgeProcessesFrom(value: string | undefined): number {
   const n = Number(value ?? 1)
