@@ -1,27 +1,18 @@
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { importJWK, SignJWT } from 'jose'
 import WebSocket from 'ws'
-import { buildWorker, startMiniflareEdge } from '../dev/edge'
+import { freePort } from '../dev/processes'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
-import { startStandaloneFloor } from './hibernating/standalone'
+import { type FloorResult, minimalFloor, perSocketKb } from './hibernating/floor'
+import { rssAfterCollection } from './inspector'
 import { answerMark } from './marks'
-import {
-  type BenchEdge,
-  benchEdge,
-  benchRoom,
-  benchUser,
-  roomSocketUrl,
-  startRoomStack,
-} from './rooms'
+import { benchEdge, benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
 import { quantile, workerdRss } from './workerd'
 
 const total = Number(process.env.BENCH_FILL_SOCKETS ?? 10_000)
 const opening = 200
 /** How long sockets sit idle before the second memory reading (hibernation needs ~10 s). */
 const idleSeconds = Number(process.env.BENCH_FILL_IDLE_SECONDS ?? 20)
-const root = fileURLToPath(new URL('..', import.meta.url))
 /** Whether the bench's clients offer permessage-deflate, as every browser does (`0`: they do not). */
 const offerDeflate = process.env.BENCH_FILL_DEFLATE !== '0'
 const clientOptions = { perMessageDeflate: offerDeflate }
@@ -43,59 +34,12 @@ export interface FillResult {
   rssPerSocketKb: number
   /** The same after `idleSeconds` without traffic (hibernated). */
   idlePerSocketKb: number
+  /** The same after a full garbage collection (self-hosted tier only: its inspector). */
+  collectedPerSocketKb?: number
   /** The runtime's own floor: a minimal hibernating Durable Object, same harness, idle. */
-  minimalPerSocketKb: number
-  minimalFillSeconds: number
-}
-
-/**
- * The runtime's floor (bench/hibernating): `total` sockets into an object that accepts
- * them on the hibernation API and does nothing else; workerd's resident memory per
- * socket after the same idle wait.
- */
-async function minimalFloor(
-  edge: BenchEdge,
-): Promise<{ perSocketKb: number; fillSeconds: number }> {
-  const outdir = join(root, '.dev', 'hibernating-build')
-  const config = join(root, 'bench', 'hibernating', 'wrangler.toml')
-  await buildWorker(config, outdir)
-  const floor =
-    edge === 'workerd'
-      ? await startStandaloneFloor(join(outdir, 'worker.js'), config)
-      : await startMiniflareEdge({
-          vars: {},
-          scriptPath: join(outdir, 'worker.js'),
-          configPath: config,
-        })
-  const sockets: WebSocket[] = []
-  try {
-    const before = workerdRss()
-    const url = `${floor.url.replace(/^http/, 'ws')}/ws`
-    const started = performance.now()
-    let next = 0
-    const openOne = async (): Promise<void> => {
-      if (next++ >= total) return
-      await new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(url, clientOptions)
-        ws.once('message', () => resolve())
-        ws.once('error', reject)
-        sockets.push(ws)
-      })
-      return openOne()
-    }
-    process.stdout.write(
-      `  the runtime's floor: ${total} sockets into a minimal hibernating object… `,
-    )
-    await Promise.all(Array.from({ length: opening }, openOne))
-    const fillSeconds = Math.round((performance.now() - started) / 100) / 10
-    await sleep(idleSeconds * 1000)
-    const perSocketKb = Math.round((workerdRss() - before) / total / 102.4) / 10
-    console.log(`${fillSeconds} s, ${perSocketKb} KB a socket after ${idleSeconds} s idle`)
-    return { perSocketKb, fillSeconds }
-  } finally {
-    for (const ws of sockets) ws.terminate()
-    await ('close' in floor ? floor.close() : floor.stop())
-  }
+  floor: FloorResult
+  /** The same floor, its sockets sent the same five frames as Plaza's. */
+  floorBroadcast: FloorResult
 }
 
 /**
@@ -105,6 +49,9 @@ async function minimalFloor(
  * memory before and after (per socket, after a few idle seconds).
  */
 export async function benchFill(): Promise<FillResult> {
+  // The edge's inspector, to read its memory after a full collection, as the floor's is.
+  if (edge === 'workerd') process.env.PLAZA_INSPECTOR_PORT ??= String(await freePort())
+  const inspector = edge === 'workerd' ? Number(process.env.PLAZA_INSPECTOR_PORT) : undefined
   const stack = await startRoomStack({}, edge)
   let stopped = false
   const sockets: WebSocket[] = []
@@ -126,6 +73,8 @@ export async function benchFill(): Promise<FillResult> {
     const rssBefore = workerdRss()
     const url = roomSocketUrl(stack.urls.edge, roomId)
     const received: number[][] = []
+    /** One message frame as Plaza's sockets got it: the floor broadcasts its like. */
+    let sample: string | undefined
     const started = performance.now()
     let next = 0
     const openOne = async (): Promise<void> => {
@@ -143,6 +92,7 @@ export async function benchFill(): Promise<FillResult> {
           if (answerMark(ws, text)) return
           if (text.includes('"welcome"')) resolve()
           if (!text.includes('"message"')) return
+          sample ??= text
           const parsed = JSON.parse(text)
           for (const f of Array.isArray(parsed) ? parsed : [parsed]) {
             if (f.type === 'message') received[i]!.push(Date.now() - Number(f.body))
@@ -172,6 +122,12 @@ export async function benchFill(): Promise<FillResult> {
     // Idle: no frames for a while, so the room and its sockets can hibernate.
     await sleep(idleSeconds * 1000)
     const rssIdle = workerdRss()
+    const rssCollected = inspector
+      ? await rssAfterCollection(inspector, () =>
+          // Enters the edge's isolate and the page's, neither waking the room.
+          Promise.all([fetch(`${stack.urls.edge}/.well-known/jwks.json`), fetch(stack.urls.edge)]),
+        )
+      : undefined
     const latencies = received.flat()
     if (latencies.length < total * 5)
       console.log(`  only ${latencies.length} of ${total * 5} deliveries arrived`)
@@ -182,15 +138,20 @@ export async function benchFill(): Promise<FillResult> {
       broadcastP99: quantile(latencies, 0.99),
       rssBeforeMb: Math.round(rssBefore / 1e5) / 10,
       rssAfterMb: Math.round(rssAfter / 1e5) / 10,
-      rssPerSocketKb: Math.round((rssAfter - rssBefore) / total / 102.4) / 10,
-      idlePerSocketKb: Math.round((rssIdle - rssBefore) / total / 102.4) / 10,
+      rssPerSocketKb: perSocketKb(rssAfter, rssBefore, total),
+      idlePerSocketKb: perSocketKb(rssIdle, rssBefore, total),
+      collectedPerSocketKb:
+        rssCollected === undefined ? undefined : perSocketKb(rssCollected, rssBefore, total),
       ...(await (async () => {
         for (const ws of sockets) ws.terminate()
         sockets.length = 0
         stopped = true
         await stack.stop()
-        const floor = await minimalFloor(edge)
-        return { minimalPerSocketKb: floor.perSocketKb, minimalFillSeconds: floor.fillSeconds }
+        const floor = { edge, sockets: total, opening, idleSeconds, clientOptions }
+        return {
+          floor: await minimalFloor(floor),
+          floorBroadcast: await minimalFloor({ ...floor, broadcast: sample ?? '{}' }),
+        }
       })()),
     }
   } finally {

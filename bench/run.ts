@@ -130,12 +130,26 @@ if (want('sends')) {
 if (want('fill')) {
   console.log('\none room, filling:')
   const f = await benchFill()
+  const dash = (kb?: number) => (kb === undefined ? '—' : String(kb))
+  const over = (kb?: number, floor?: number) =>
+    kb === undefined || floor === undefined ? '—' : String(Math.round((kb - floor) * 10) / 10)
   console.log(
-    '\n| sockets | fill s | broadcast p50 ms | broadcast p99 ms | workerd RSS before MB | after MB | per socket KB | idle, per socket KB | minimal hibernating DO, per socket KB (fill s) |\n|---|---|---|---|---|---|---|---|---|',
+    '\n| sockets | fill s | broadcast p50 ms | broadcast p99 ms | workerd RSS before MB | after MB | per socket KB | idle, per socket KB | idle, collected KB |\n|---|---|---|---|---|---|---|---|---|',
   )
   console.log(
-    `| ${f.sockets} | ${f.fillSeconds} | ${f.broadcastP50} | ${f.broadcastP99} | ${f.rssBeforeMb} | ${f.rssAfterMb} | ${f.rssPerSocketKb} | ${f.idlePerSocketKb} | ${f.minimalPerSocketKb} (${f.minimalFillSeconds}) |`,
+    `| ${f.sockets} | ${f.fillSeconds} | ${f.broadcastP50} | ${f.broadcastP99} | ${f.rssBeforeMb} | ${f.rssAfterMb} | ${f.rssPerSocketKb} | ${f.idlePerSocketKb} | ${dash(f.collectedPerSocketKb)} |`,
   )
+  console.log(
+    "\n| the runtime's floor, per socket | fill s | idle KB | idle, collected KB | Plaza above it, idle KB | Plaza above it, collected KB |\n|---|---|---|---|---|---|",
+  )
+  for (const [name, floor] of [
+    ['a minimal hibernating object, the welcome only', f.floor],
+    ["the same, sent the five frames Plaza's sockets got", f.floorBroadcast],
+  ] as const) {
+    console.log(
+      `| ${name} | ${floor.fillSeconds} | ${floor.idleKb} | ${dash(floor.collectedKb)} | ${over(f.idlePerSocketKb, floor.idleKb)} | ${over(f.collectedPerSocketKb, floor.collectedKb)} |`,
+    )
+  }
 }
 
 if (want('readers')) {

@@ -12,6 +12,8 @@ import { compatibilityOf, workerdBin } from '../../dev/selfhost'
 export async function startStandaloneFloor(
   bundle: string,
   configPath: string,
+  /** The inspector's port (bench/inspector.ts), if wanted. */
+  inspector?: number,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const compatibility = compatibilityOf(configPath)
   const dir = mkdtempSync(join(tmpdir(), 'plaza-floor-'))
@@ -36,10 +38,15 @@ const floor :Workerd.Worker = (
   const capnp = join(dir, 'floor.capnp')
   writeFileSync(capnp, config)
   mkdirSync(join(dir, 'do'))
-  const workerd: ManagedProcess = spawnManaged('floor', workerdBin, ['serve', capnp], {
-    cwd: dir,
-    env: process.env,
-  })
+  const workerd: ManagedProcess = spawnManaged(
+    'floor',
+    workerdBin,
+    ['serve', capnp, ...(inspector ? [`--inspector-addr=127.0.0.1:${inspector}`] : [])],
+    {
+      cwd: dir,
+      env: process.env,
+    },
+  )
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100; i++) {
     const up = await fetch(url, { signal: AbortSignal.timeout(500) }).then(
