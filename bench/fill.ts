@@ -49,10 +49,14 @@ export interface FillResult {
  * memory before and after (per socket, after a few idle seconds).
  */
 export async function benchFill(): Promise<FillResult> {
-  // The edge's inspector, to read its memory after a full collection, as the floor's is.
-  if (edge === 'workerd') process.env.PLAZA_INSPECTOR_PORT ??= String(await freePort())
-  const inspector = edge === 'workerd' ? Number(process.env.PLAZA_INSPECTOR_PORT) : undefined
-  const stack = await startRoomStack({}, edge)
+  // The edge's inspector, to read its memory after a full collection, as the floor's is;
+  // read when workerd starts, and left as it was for the benches after this one.
+  const given = process.env.PLAZA_INSPECTOR_PORT
+  const inspector = edge === 'workerd' ? Number(given ?? (await freePort())) : undefined
+  if (inspector) process.env.PLAZA_INSPECTOR_PORT = String(inspector)
+  const stack = await startRoomStack({}, edge).finally(() => {
+    if (given === undefined) delete process.env.PLAZA_INSPECTOR_PORT
+  })
   let stopped = false
   const sockets: WebSocket[] = []
   try {
