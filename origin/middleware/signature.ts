@@ -26,6 +26,7 @@ export function verifySignature(
     ...request,
     timestamp: read.timestamp,
     userId: read.userId,
+    nonce: read.nonce,
     bodyHash,
   })
   for (const secret of secrets) {

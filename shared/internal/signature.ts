@@ -2,13 +2,20 @@ import { toHex } from '../hex'
 
 /**
  * The edge → origin request signature (DESIGN §2.7): HMAC-SHA256 over method, path with
- * query, timestamp, user id and the body's SHA-256. The origin trusts a user id only when
- * this verifies inside a short clock window. WebCrypto only, so both runtimes share it.
+ * query, timestamp, user id, the body's SHA-256 and, where sent, a nonce. The origin
+ * trusts a user id only when this verifies inside a short clock window. WebCrypto only,
+ * so both runtimes share it.
  */
 export const signatureHeaders = {
   signature: 'x-plaza-signature',
   timestamp: 'x-plaza-timestamp',
   user: 'x-plaza-user',
+  /**
+   * 128 random bits, lowercase hex: two requests alike in everything else, signed in the
+   * same millisecond, get different MACs, so the origin's replay guard refuses only a true
+   * replay. Optional for verification: backends that publish sign the form without it.
+   */
+  nonce: 'x-plaza-nonce',
 } as const
 
 const encoder = new TextEncoder()
@@ -43,17 +50,25 @@ export interface SignedParts {
   timestamp: number
   userId: string
   body: BufferSource
+  /** `signatureHeaders.nonce`'s value; none: the five-line form. */
+  nonce?: string
 }
 
-/** The signed text: method, path with query, timestamp, user id and the body's SHA-256, one per line. */
+/**
+ * The signed text: method, path with query, timestamp, user id, the body's SHA-256 and the
+ * nonce if there is one, one per line. No part can hold a newline (a URL, header values,
+ * hex), so the forms with and without a nonce never read alike.
+ */
 export function canonicalText(parts: Omit<SignedParts, 'body'> & { bodyHash: string }): string {
-  return [
+  const lines = [
     parts.method.toUpperCase(),
     parts.pathWithQuery,
     String(parts.timestamp),
     parts.userId,
     parts.bodyHash,
-  ].join('\n')
+  ]
+  if (parts.nonce !== undefined) lines.push(parts.nonce)
+  return lines.join('\n')
 }
 
 async function canonical(parts: SignedParts): Promise<Uint8Array<ArrayBuffer>> {
@@ -62,7 +77,13 @@ async function canonical(parts: SignedParts): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 export type SignatureHeaders =
-  | { ok: true; timestamp: number; userId: string; mac: Uint8Array<ArrayBuffer> }
+  | {
+      ok: true
+      timestamp: number
+      userId: string
+      mac: Uint8Array<ArrayBuffer>
+      nonce: string | undefined
+    }
   | { ok: false; reason: string }
 
 /**
@@ -84,24 +105,37 @@ export function readSignatureHeaders(
   if (Math.abs(now - timestamp) > options.windowMs) return { ok: false, reason: 'stale signature' }
   const mac = header.startsWith('v1=') ? fromHex(header.slice(3)) : null
   if (mac?.length !== 32) return { ok: false, reason: 'malformed signature' }
-  return { ok: true, timestamp, userId: headers.get(signatureHeaders.user) ?? '', mac }
+  const nonce = headers.get(signatureHeaders.nonce) ?? undefined
+  if (nonce !== undefined && !/^[0-9a-f]{32}$/.test(nonce))
+    return { ok: false, reason: 'malformed nonce' }
+  return { ok: true, timestamp, userId: headers.get(signatureHeaders.user) ?? '', mac, nonce }
 }
 
-/** Headers the edge adds to a request it forwards. */
+/** A fresh nonce: 16 random bytes, lowercase hex. */
+function newNonce(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(16)))
+}
+
+/**
+ * Headers the edge adds to a request it forwards, a fresh nonce among them (`nonce: null`
+ * signs the form without one, as a publishing backend may).
+ */
 export async function signRequest(
   secret: string,
-  parts: Omit<SignedParts, 'timestamp'> & { timestamp?: number },
+  parts: Omit<SignedParts, 'timestamp' | 'nonce'> & { timestamp?: number; nonce?: null },
 ): Promise<Record<string, string>> {
   const timestamp = parts.timestamp ?? Date.now()
+  const nonce = parts.nonce === null ? undefined : newNonce()
   const mac = await crypto.subtle.sign(
     'HMAC',
     await hmacKey(secret),
-    await canonical({ ...parts, timestamp }),
+    await canonical({ ...parts, timestamp, nonce }),
   )
   return {
     [signatureHeaders.signature]: `v1=${toHex(mac)}`,
     [signatureHeaders.timestamp]: String(timestamp),
     [signatureHeaders.user]: parts.userId,
+    ...(nonce === undefined ? {} : { [signatureHeaders.nonce]: nonce }),
   }
 }
 
@@ -118,8 +152,8 @@ export async function verifyRequest(
 ): Promise<VerifyResult> {
   const read = readSignatureHeaders(request.headers, options)
   if (!read.ok) return read
-  const { timestamp, userId, mac } = read
-  const data = await canonical({ ...request, timestamp, userId })
+  const { timestamp, userId, mac, nonce } = read
+  const data = await canonical({ ...request, timestamp, userId, nonce })
   for (const secret of secrets) {
     if (await crypto.subtle.verify('HMAC', await hmacKey(secret), mac, data))
       return { ok: true, userId }

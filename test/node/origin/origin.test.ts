@@ -100,6 +100,22 @@ describe('origin trust boundary', () => {
     expect(rows).toEqual([{ n: 1 }])
   })
 
+  it('gives two identical writes signed in the same millisecond an effect each: the nonce tells them apart', async () => {
+    const owner = newId()
+    const body = JSON.stringify({ name: 'twice, on purpose' })
+    const timestamp = Date.now()
+    const first = await sign('/v1/rooms', body, { userId: owner, timestamp })
+    const second = await sign('/v1/rooms', body, { userId: owner, timestamp })
+    expect((await post('/v1/rooms', first, body)).status).toBe(201)
+    expect((await post('/v1/rooms', second, body)).status).toBe(201)
+    // Each is still a write with one effect: an exact replay of either is refused.
+    expect((await post('/v1/rooms', second, body)).status).toBe(401)
+    const db = await mysql.createConnection(databaseUrl('plaza_test'))
+    const [rows] = await db.query('SELECT count(*) AS n FROM rooms WHERE owner_id = ?', [owner])
+    await db.end()
+    expect(rows).toEqual([{ n: 2 }])
+  })
+
   it('rehashes a password made at an older scrypt cost at the next successful sign-in', async () => {
     const db = await mysql.createConnection(databaseUrl('plaza_test'))
     const id = newId()

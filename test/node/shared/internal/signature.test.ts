@@ -87,6 +87,31 @@ describe.each(verifiers)('edge → origin signature, verified with %s', (_name, 
     expect((await verifyWith([secret], req, { windowMs: 30_000 })).ok).toBe(false)
   })
 
+  it('signs a nonce: two requests alike in the same millisecond differ, and the nonce cannot be changed', async () => {
+    const one = await signRequest(secret, { ...base, timestamp: 1_000_000 })
+    const two = await signRequest(secret, { ...base, timestamp: 1_000_000 })
+    expect(one[signatureHeaders.nonce]).toMatch(/^[0-9a-f]{32}$/)
+    expect(one[signatureHeaders.signature]).not.toBe(two[signatureHeaders.signature])
+    expect((await verify(one, {}, 1_000_000)).ok).toBe(true)
+    expect((await verify(two, {}, 1_000_000)).ok).toBe(true)
+    const swapped = { ...one, [signatureHeaders.nonce]: two[signatureHeaders.nonce]! }
+    expect(await verify(swapped, {}, 1_000_000)).toEqual({ ok: false, reason: 'bad signature' })
+    const { [signatureHeaders.nonce]: _dropped, ...without } = one
+    expect(await verify(without, {}, 1_000_000)).toEqual({ ok: false, reason: 'bad signature' })
+    for (const nonce of ['', 'ABCDEF0123456789abcdef0123456789', 'abc', 'a'.repeat(33)]) {
+      expect(await verify({ ...one, [signatureHeaders.nonce]: nonce }, {}, 1_000_000)).toEqual({
+        ok: false,
+        reason: 'malformed nonce',
+      })
+    }
+  })
+
+  it('still verifies the form without a nonce (backends that publish sign it)', async () => {
+    const headers = await signRequest(secret, { ...base, nonce: null })
+    expect(headers[signatureHeaders.nonce]).toBeUndefined()
+    expect(await verify(headers)).toEqual({ ok: true, userId: 'user-1' })
+  })
+
   it('accepts the timestamp in one textual form only', async () => {
     const headers = await signRequest(secret, { ...base, timestamp: 1_000_000 })
     const at = (timestamp: string) =>
