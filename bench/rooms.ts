@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { resetDatabase } from '../dev/database'
-import { type Stack, startStack } from '../dev/stack'
+import { edgeProcessesFrom, type Stack, startStack } from '../dev/stack'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
 import { answerMark } from './marks'
 
@@ -40,7 +40,7 @@ export async function startRoomStack(
     edge,
     edgePersistTo: persistTo,
     // BENCH_EDGE_PROCESSES=4 (with BENCH_EDGE=workerd): rooms split over four workerd processes.
-    edgeProcesses: Number(process.env.BENCH_EDGE_PROCESSES ?? 1),
+    edgeProcesses: edgeProcessesFrom(process.env.BENCH_EDGE_PROCESSES, 'BENCH_EDGE_PROCESSES'),
     databaseUrl: benchDatabaseUrl,
     redisUrl: benchRedisUrl,
     originWorkers: 2,

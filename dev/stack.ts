@@ -316,10 +316,14 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
 }
 
 /** PLAZA_EDGE_PROCESSES: 1–64 (one per core is the sense of it). */
-function edgeProcessesFrom(value: string | undefined): number {
+/** How many workerd processes the self-hosted edge runs, from `name`'s value (default 1). */
+export function edgeProcessesFrom(
+  value: string | undefined,
+  name = 'PLAZA_EDGE_PROCESSES',
+): number {
   const n = Number(value ?? 1)
   if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw new Error(`PLAZA_EDGE_PROCESSES must be a whole number from 1 to 64, not ${value}`)
+    throw new Error(`${name} must be a whole number from 1 to 64, not ${value}`)
   return n
 }
 
