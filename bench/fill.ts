@@ -1,13 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { importJWK, SignJWT } from 'jose'
 import WebSocket from 'ws'
 import { freePort } from '../dev/processes'
 import { newId } from '../shared/ids'
 import { PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '../shared/protocol'
-import { type FloorResult, minimalFloor, perSocketKb } from './hibernating/floor'
+import { type FloorResult, minimalFloor } from './hibernating/floor'
 import { rssAfterCollection } from './inspector'
 import { answerMark } from './marks'
 import { benchEdge, benchRoom, benchUser, roomSocketUrl, startRoomStack } from './rooms'
-import { quantile, workerdRss } from './workerd'
+import { perSocketKb, quantile, workerdRss } from './workerd'
 
 const total = Number(process.env.BENCH_FILL_SOCKETS ?? 10_000)
 const opening = 200
@@ -22,7 +23,6 @@ const clientOptions = { perMessageDeflate: offerDeflate }
  * self-hosted edge puts in front of a room.
  */
 const edge = benchEdge('workerd')
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface FillResult {
   sockets: number
@@ -112,7 +112,7 @@ export async function benchFill(): Promise<FillResult> {
     await Promise.all(Array.from({ length: opening }, openOne))
     const fillSeconds = Math.round((performance.now() - started) / 100) / 10
     console.log(`all open in ${fillSeconds} s`)
-    await new Promise((r) => setTimeout(r, 3000))
+    await sleep(3000)
     const rssAfter = workerdRss()
     for (let m = 0; m < 5; m++) {
       await fetch(`${stack.urls.edge}/v1/rooms/${roomId}/messages`, {
@@ -120,7 +120,7 @@ export async function benchFill(): Promise<FillResult> {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
         body: JSON.stringify({ clientMsgId: `fill-${m}`, body: String(Date.now()) }),
       })
-      await new Promise((r) => setTimeout(r, 1000))
+      await sleep(1000)
     }
     await sleep(2000)
     // Idle: no frames for a while, so the room and its sockets can hibernate.
@@ -153,12 +153,8 @@ export async function benchFill(): Promise<FillResult> {
         await stack.stop()
         const floor = { edge, sockets: total, opening, idleSeconds, clientOptions }
         return {
-          floor: process.env.HACK_NOFLOOR
-            ? { fillSeconds: 0, idleKb: 0 }
-            : await minimalFloor(floor),
-          floorBroadcast: process.env.HACK_NOFLOOR
-            ? { fillSeconds: 0, idleKb: 0 }
-            : await minimalFloor({ ...floor, broadcast: sample ?? '{}' }),
+          floor: await minimalFloor(floor),
+          floorBroadcast: await minimalFloor({ ...floor, broadcast: sample ?? '{}' }),
         }
       })()),
     }

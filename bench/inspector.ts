@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket from 'ws'
 import { workerdRss } from './workerd'
 
@@ -24,16 +25,15 @@ export async function collectGarbage(
     try {
       // A first message is needed before workerd answers HeapProfiler calls on a session.
       heap.before += (await session.call<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize
-      const collected = session.call('HeapProfiler.collectGarbage')
-      let done = false
-      void collected.finally(() => {
-        done = true
-      })
-      while (!done) {
-        await poke().catch(() => undefined)
-        await new Promise((r) => setTimeout(r, 250))
-      }
-      await collected
+      const collected = session.call('HeapProfiler.collectGarbage').then(() => true)
+      const poked = () =>
+        poke()
+          .then(
+            () => sleep(250),
+            () => sleep(250),
+          )
+          .then(() => false)
+      while (!(await Promise.race([collected, poked()]))) {}
       heap.after += (await session.call<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize
     } finally {
       session.close()
@@ -88,6 +88,6 @@ export async function rssAfterCollection(
   const heap = await collectGarbage(inspector, poke)
   const mb = (bytes: number) => Math.round(bytes / 1e5) / 10
   console.log(`  a full collection: the JavaScript heap ${mb(heap.before)} → ${mb(heap.after)} MB`)
-  await new Promise((r) => setTimeout(r, 2000))
+  await sleep(2000)
   return workerdRss()
 }

@@ -27,6 +27,10 @@ export const workerdCpuSeconds = () =>
     return Number(fields[11]) + Number(fields[12])
   }) / 100
 
+/** KB a socket of what workerd holds above `before` (bytes, as `workerdRss` reads them). */
+export const perSocketKb = (rss: number, before: number, sockets: number) =>
+  Math.round((rss - before) / sockets / 102.4) / 10
+
 /** Resident memory of workerd, bytes. */
 export const workerdRss = () =>
   sumOverWorkerd((pid) => {

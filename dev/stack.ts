@@ -315,8 +315,7 @@ export async function startStack(requested: StackOptions): Promise<Stack> {
   }
 }
 
-/** PLAZA_EDGE_PROCESSES: 1–64 (one per core is the sense of it). */
-/** How many workerd processes the self-hosted edge runs, from `name`'s value (default 1). */
+/** How many workerd processes the self-hosted edge runs, from `name`'s value: 1 (default) to 64, one a core being the sense of it. */
 export function edgeProcessesFrom(
   value: string | undefined,
   name = 'PLAZA_EDGE_PROCESSES',

@@ -1,15 +1,15 @@
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { buildWorker, startMiniflareEdge } from '../../dev/edge'
 import { freePort } from '../../dev/processes'
 import { rssAfterCollection } from '../inspector'
 import type { BenchEdge } from '../rooms'
-import { workerdRss } from '../workerd'
+import { perSocketKb, workerdRss } from '../workerd'
 import { startStandaloneFloor } from './standalone'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface FloorOptions {
   edge: BenchEdge
@@ -32,10 +32,6 @@ export interface FloorResult {
   /** The same after a full collection (the self-hosted tier: its inspector). */
   collectedKb?: number
 }
-
-/** KB a socket of what workerd holds above `before`. */
-export const perSocketKb = (rss: number, before: number, sockets: number) =>
-  Math.round((rss - before) / sockets / 102.4) / 10
 
 /**
  * The runtime's floor (bench/hibernating): `sockets` sockets into an object that accepts
