@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 export interface ManagedProcess {
@@ -127,15 +128,58 @@ export async function recordPids(pidFile: string, processes: ManagedProcess[]): 
 }
 
 /** A TCP port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
+/**
+ * The kernel's range for outgoing connections' source ports (Linux; its default elsewhere).
+ * A port picked from it can become some connection's source port between the pick and the
+ * bind — in a parallel test suite, often enough to fail a run with EADDRINUSE.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    if (low && high) return [low, high]
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999]
+}
+
+/** Ports this process has handed out: two callers never get the same one before either binds. */
+const handedOut = new Set<number>()
+const LOWEST_PICKED = 20_000
+
+/** Whether nothing listens on `port` at 127.0.0.1 right now. */
+async function bindable(port: number): Promise<boolean> {
   const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  server.close()
-  await once(server, 'close')
-  return port
+  server.listen(port, '127.0.0.1')
+  const free = await Promise.race([
+    once(server, 'listening').then(() => true),
+    once(server, 'error').then(() => false),
+  ])
+  if (free) {
+    server.close()
+    await once(server, 'close')
+  }
+  return free
+}
+
+/**
+ * A port free at 127.0.0.1, for a part that will listen on it: picked below the ephemeral
+ * range (so no outgoing connection takes it meanwhile), checked by binding, never one this
+ * process handed out before.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange()
+  const span = low - LOWEST_PICKED
+  for (let attempt = 0; span > 0 && attempt < 100; attempt++) {
+    const port = LOWEST_PICKED + Math.floor(Math.random() * span)
+    if (handedOut.has(port)) continue
+    handedOut.add(port)
+    if (await bindable(port)) return port
+  }
+  throw new Error(`no free port found between ${LOWEST_PICKED} and ${low - 1}`)
 }
 
 /**
